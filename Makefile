@@ -1,0 +1,118 @@
+# kubit: one static executable that is a whole Kubernetes node.
+#
+#   make                 build/kubit (static, stripped)
+#   make test            unit tests (doctest) and the e2e suite
+#   make bench-store     store benchmark against raw SQLite
+#   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
+#   make test-cross ARCH=...      the store's unit tests under qemu-user
+#   make deps            install build and test dependencies (apt-get)
+
+VERSION := 0.1.0
+ARCH ?= native
+JOBS ?= $(shell nproc)
+
+ifeq ($(ARCH),native)
+  B := build
+  CXX := g++
+  RUN :=
+  SYSROOT_FLAGS :=
+else
+  B := build/$(ARCH)
+  ifeq ($(ARCH),arm64)
+    TRIPLET := aarch64-linux-gnu
+    QEMU := qemu-aarch64-static
+  else ifeq ($(ARCH),armhf)
+    TRIPLET := arm-linux-gnueabihf
+    QEMU := qemu-arm-static
+  else
+    $(error ARCH must be native, arm64 or armhf)
+  endif
+  CXX := $(TRIPLET)-g++
+  RUN := $(QEMU)
+  SR := build/sysroot/$(ARCH)
+  SYSROOT_FLAGS := -isystem $(SR)/usr/include -isystem $(SR)/usr/include/$(TRIPLET) \
+                   -L$(SR)/usr/lib/$(TRIPLET)
+endif
+
+DEPS_STAMP := build/.deps-$(ARCH)
+CPPFLAGS := -I. -isystem build/third_party $(SYSROOT_FLAGS) -MMD -MP
+CXXFLAGS := -std=c++20 -O2 -g0 -Wall -Wextra -Wno-missing-field-initializers -pthread
+LDFLAGS := -static -s -pthread $(SYSROOT_FLAGS)
+LIBS := -lsqlite3 -lz -ldl
+
+STORE_SRCS := $(wildcard store/*.cc)
+LIB_SRCS := $(STORE_SRCS)
+MAIN_SRCS := $(wildcard cmd/kubit/*.cc)
+TEST_SRCS := $(wildcard test/unit/*.cc)
+STORE_TEST_SRCS := test/unit/test_main.cc test/unit/child_modes.cc $(wildcard test/unit/store_*.cc)
+
+obj = $(patsubst %.cc,$(B)/obj/%.o,$(1))
+
+.PHONY: all deps test unit e2e bench-store cross test-cross clean
+all: $(B)/kubit
+
+deps:
+	mk/deps.sh native
+
+# Every compile waits for the dependencies; the stamp is remade when the
+# script changes, and the script itself does nothing that is already done.
+$(DEPS_STAMP): mk/deps.sh
+	@mkdir -p build
+ifeq ($(ARCH),native)
+	mk/deps.sh native
+else
+	mk/deps.sh cross $(ARCH)
+endif
+	@touch $@
+
+$(B)/obj/%.o: %.cc $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(B)/obj/cmd/kubit/version.o: CPPFLAGS += -DKUBIT_VERSION='"v$(VERSION)"' \
+  -DKUBIT_COMMIT='"$(shell git rev-parse --short=8 HEAD 2>/dev/null || echo unknown)"'
+
+$(B)/libkubit.a: $(call obj,$(LIB_SRCS))
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/kubit: $(call obj,$(MAIN_SRCS)) $(B)/libkubit.a
+	$(CXX) $^ -o $@ $(LDFLAGS) $(LIBS)
+	@file $@ | grep -q 'statically linked' || (echo "$@ is not static" >&2; false)
+
+$(B)/unit_tests: $(call obj,$(TEST_SRCS)) $(B)/libkubit.a
+	$(CXX) $^ -o $@ $(LDFLAGS) $(LIBS)
+
+$(B)/store_tests: $(call obj,$(STORE_TEST_SRCS)) $(B)/libkubit.a
+	$(CXX) $^ -o $@ $(LDFLAGS) $(LIBS)
+
+$(B)/bench/%: bench/%.cc $(B)/libkubit.a $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $< $(B)/libkubit.a -o $@ $(LDFLAGS) $(LIBS)
+
+test: unit e2e
+
+unit: $(B)/unit_tests
+	$(B)/unit_tests
+
+e2e: $(B)/kubit
+	KUBIT=$(abspath $(B)/kubit) test/e2e/run.sh
+
+bench-store: $(B)/bench/store_bench
+	$(B)/bench/store_bench
+
+cross:
+	@test "$(ARCH)" != native || (echo "usage: make cross ARCH=arm64|armhf" >&2; false)
+	$(MAKE) ARCH=$(ARCH) $(B)/kubit
+	$(RUN) $(B)/kubit --version
+
+# The crash test re-executes the test binary, which needs binfmt_misc under
+# qemu-user; it runs natively in `make test`.
+test-cross:
+	@test "$(ARCH)" != native || (echo "usage: make test-cross ARCH=arm64|armhf" >&2; false)
+	$(MAKE) ARCH=$(ARCH) $(B)/store_tests
+	$(RUN) $(B)/store_tests --test-case-exclude='*crash*'
+
+clean:
+	rm -rf build/obj build/*/obj build/kubit build/*/kubit build/unit_tests build/*.a build/bench
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
