@@ -10,6 +10,7 @@
 VERSION := 0.1.0
 ARCH ?= native
 JOBS ?= $(shell nproc)
+MAKEFLAGS += -j$(JOBS)
 
 ifeq ($(ARCH),native)
   B := build
@@ -36,12 +37,12 @@ endif
 
 DEPS_STAMP := build/.deps-$(ARCH)
 CPPFLAGS := -I. -isystem build/third_party $(SYSROOT_FLAGS) -MMD -MP
-CXXFLAGS := -std=c++20 -O2 -g0 -Wall -Wextra -Wno-missing-field-initializers -pthread
+CXXFLAGS := -std=c++20 -O2 -g0 -Wall -Wextra -Wno-missing-field-initializers -Wno-psabi -pthread
 LDFLAGS := -static -s -pthread $(SYSROOT_FLAGS)
-LIBS := -lsqlite3 -lz -ldl
+LIBS := -lsqlite3 -lssl -lcrypto -lz -ldl
 
 STORE_SRCS := $(wildcard store/*.cc)
-LIB_SRCS := $(STORE_SRCS)
+LIB_SRCS := $(STORE_SRCS) $(wildcard net/*.cc core/*/*.cc)
 MAIN_SRCS := $(wildcard cmd/kubit/*.cc)
 TEST_SRCS := $(wildcard test/unit/*.cc)
 STORE_TEST_SRCS := test/unit/test_main.cc test/unit/child_modes.cc $(wildcard test/unit/store_*.cc)
@@ -82,14 +83,17 @@ $(B)/kubit: $(call obj,$(MAIN_SRCS)) $(B)/libkubit.a
 $(B)/unit_tests: $(call obj,$(TEST_SRCS)) $(B)/libkubit.a
 	$(CXX) $^ -o $@ $(LDFLAGS) $(LIBS)
 
-$(B)/store_tests: $(call obj,$(STORE_TEST_SRCS)) $(B)/libkubit.a
+$(B)/store_tests: $(call obj,$(STORE_TEST_SRCS) $(STORE_SRCS))
 	$(CXX) $^ -o $@ $(LDFLAGS) $(LIBS)
 
 $(B)/bench/%: bench/%.cc $(B)/libkubit.a $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $< $(B)/libkubit.a -o $@ $(LDFLAGS) $(LIBS)
 
-test: unit e2e
+# Builds in parallel, then runs the unit tests and the e2e suite in turn.
+test: $(B)/unit_tests $(B)/kubit
+	$(B)/unit_tests
+	KUBIT=$(abspath $(B)/kubit) test/e2e/run.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests

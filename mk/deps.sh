@@ -81,11 +81,12 @@ sysroot() {
   arch=$1
   root=$BUILD/sysroot/$arch
   [ -f "$root/.done" ] && return 0
-  state=$(pwd)/$BUILD/apt-$arch
-  mkdir -p "$state/lists/partial" "$state/archives/partial" "$root"
+  mkdir -p "$BUILD/apt-$arch/lists/partial" "$BUILD/apt-$arch/archives/partial" "$root"
+  state=$(cd "$BUILD/apt-$arch" && pwd)
   opts="-o APT::Architecture=$arch -o APT::Architectures::=$arch \
 -o Dir::State::Lists=$state/lists -o Dir::Cache::Archives=$state/archives \
--o Dir::State::Status=/dev/null -o Debug::NoLocking=1 -o Acquire::Retries=3"
+-o Dir::State::Status=/dev/null -o Debug::NoLocking=1 -o Acquire::Retries=3 \
+-o APT::Sandbox::User=root"
   log "fetching $arch package lists"
   apt-get $opts update -qq || log "some $arch package lists failed; going on with the rest"
   (cd "$state/archives" && apt-get $opts download $SYSROOT_PKGS)
