@@ -1,6 +1,6 @@
-// kubit server: the control plane of a cluster. Today it holds the state
-// (the revisioned store); the API server, scheduler and controllers are
-// wired in here as they land.
+// kubit server: the control plane of a cluster: the state (the revisioned
+// store) and the Kubernetes API in front of it. The scheduler, controllers
+// and the node agent are wired in here as they land.
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -11,6 +11,8 @@
 #include "cmd/kubit/commands.h"
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
+#include "core/apiserver/api_server.h"
+#include "core/apiserver/cluster_pki.h"
 #include "store/store.h"
 
 namespace kubit::cmd {
@@ -47,10 +49,24 @@ store::Options StoreOptions(const std::string& data_dir) {
 }  // namespace
 
 int ServerCommand(const Args& args) {
-  std::string data_dir = "/var/lib/kubit", log_level = "info";
+  std::string data_dir = "/var/lib/kubit", log_level = "info", bind_address = "0.0.0.0";
+  std::string kubeconfig = "/etc/kubit/kubit.yaml", kubeconfig_mode = "0600", token;
+  int64_t port = 6443;
+  std::vector<std::string> tls_sans, node_ips;
   FlagSet flags("kubit server [flags]",
-                "Run a kubit server: the cluster's state and control plane.");
+                "Run a kubit server: the cluster's state and the Kubernetes API (HTTPS).");
   flags.String("data-dir", &data_dir, "Folder to hold state");
+  flags.Int("https-listen-port", &port, "HTTPS listen port of the API server");
+  flags.String("bind-address", &bind_address, "Address the API server listens on");
+  flags.StringList("tls-san", &tls_sans,
+                   "Add a hostname or IP as a Subject Alternative Name in the serving certificate");
+  flags.StringList("node-ip", &node_ips, "IP address of this node, added to the serving certificate");
+  flags.String("write-kubeconfig", &kubeconfig, "Write the admin kubeconfig to this file");
+  flags.String("write-kubeconfig-mode", &kubeconfig_mode,
+               "File mode of the kubeconfig written, in octal");
+  flags.String("token", &token,
+               "Shared secret that nodes use to join (a K10 token or its secret part); "
+               "made at random on first start if not given");
   flags.String("log-level", &log_level, "Least level to log: debug, info, warn or error");
   std::vector<std::string> pos;
   if (int rc = flags.ParseCommand(args, &pos, 0, 0); rc >= 0) return rc;
@@ -61,6 +77,17 @@ int ServerCommand(const Args& args) {
     return 2;
   }
   SetLogLevel(level);
+  char* mode_end = nullptr;
+  unsigned long mode = strtoul(kubeconfig_mode.c_str(), &mode_end, 8);
+  if (kubeconfig_mode.empty() || *mode_end || mode > 0777) {
+    fprintf(stderr, "Error: invalid --write-kubeconfig-mode \"%s\": want an octal mode like 0600\n",
+            kubeconfig_mode.c_str());
+    return 2;
+  }
+  if (port <= 0 || port > 65535) {
+    fprintf(stderr, "Error: invalid --https-listen-port %lld\n", static_cast<long long>(port));
+    return 2;
+  }
   Log(Level::kInfo, "server", "starting " + VersionString());
 
   // Signals are taken synchronously by this thread; every other thread
@@ -82,11 +109,42 @@ int ServerCommand(const Args& args) {
     Log(Level::kError, "server", "cannot open the cluster state: " + s.message());
     return 1;
   }
+
+  apiserver::PKIOptions po;
+  po.data_dir = data_dir;
+  po.sans = tls_sans;
+  po.node_ips = node_ips;
+  po.token = token;
+  apiserver::ClusterPKI pki;
+  if (!apiserver::EnsureClusterPKI(po, &pki, &error)) {
+    Log(Level::kError, "server", "cannot set up certificates: " + error);
+    return 1;
+  }
+  apiserver::ApiServerOptions ao;
+  ao.bind_address = bind_address;
+  ao.port = static_cast<int>(port);
+  ao.version = VersionString();
+  apiserver::ApiServer api(ao, state.get(), &pki);
+  if (!api.Start(&error)) {
+    Log(Level::kError, "server", error);
+    return 1;
+  }
+  std::string url = "https://127.0.0.1:" + std::to_string(api.port());
+  if (!kubeconfig.empty()) {
+    if (!apiserver::WriteAdminKubeconfig(pki, url, kubeconfig, static_cast<unsigned>(mode), &error)) {
+      Log(Level::kError, "server", "cannot write kubeconfig: " + error);
+      return 1;
+    }
+    Log(Level::kInfo, "server", "wrote kubeconfig " + kubeconfig);
+  }
+  Log(Level::kInfo, "server", "API server listening on " + bind_address + ":" +
+                                  std::to_string(api.port()));
   Log(Level::kInfo, "server", "ready");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
+  api.Stop();
   state->Close();
   return 0;
 }

@@ -1,0 +1,48 @@
+// The built-in resource types: their group, version, kind, names and scope,
+// as discovery serves them and as REST paths and storage keys use them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kubit::api {
+
+struct ResourceType {
+  std::string group;    // "" for the core group
+  std::string version;  // "v1"
+  std::string kind;     // "ConfigMap"
+  std::string plural;   // "configmaps"
+  std::string singular; // "configmap"
+  std::vector<std::string> short_names;
+  bool namespaced = true;
+  bool has_status = false;  // a status subresource
+  bool has_scale = false;   // a scale subresource
+  std::vector<std::string> verbs;
+  std::vector<std::string> categories;  // "all" for `kubectl get all`
+  // PUT of a missing object creates it (upstream's AllowCreateOnUpdate).
+  bool create_on_update = false;
+  // The group whose storage holds the objects when several versions or
+  // groups serve one resource (events.k8s.io events live with core events).
+  std::string storage_group;
+
+  std::string api_version() const { return group.empty() ? version : group + "/" + version; }
+  std::string list_kind() const { return kind + "List"; }
+  // "/registry/<group>/<plural>/" (core is spelled "core").
+  std::string storage_prefix() const;
+  // Key of one object; `ns` is empty for cluster-scoped types.
+  std::string storage_key(const std::string& ns, const std::string& name) const;
+};
+
+// Every built-in type, grouped by API group in discovery order.
+const std::vector<ResourceType>& BuiltinTypes();
+// The type served at group/version/plural, or null.
+const ResourceType* FindType(const std::string& group, const std::string& version,
+                             const std::string& plural);
+// The groups in discovery order, each with its versions (preferred first).
+struct GroupVersions {
+  std::string group;
+  std::vector<std::string> versions;
+};
+std::vector<GroupVersions> BuiltinGroups();
+
+}  // namespace kubit::api

@@ -1,0 +1,44 @@
+// ApiServer: the Kubernetes REST API over HTTPS in front of the store.
+// Authenticates each request (x509 client certificates), authorizes it,
+// and serves discovery and the built-in resources.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/apiserver/cluster_pki.h"
+#include "store/store.h"
+
+namespace kubit::net {
+class HttpServer;
+struct HttpRequest;
+class HttpResponse;
+}  // namespace kubit::net
+
+namespace kubit::apiserver {
+
+struct ApiServerOptions {
+  std::string bind_address = "0.0.0.0";
+  int port = 6443;
+  std::string version = "v0.0.0";  // kubit's version, for /version
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiServerOptions options, store::Store* state, const ClusterPKI* pki);
+  ~ApiServer();
+  // Creates the default namespaces, then listens. False with *error.
+  bool Start(std::string* error);
+  void Stop();
+  int port() const;
+
+ private:
+  void Handle(net::HttpRequest& req, net::HttpResponse& resp);
+  ApiServerOptions opts_;
+  store::Store* state_;
+  const ClusterPKI* pki_;
+  std::unique_ptr<net::HttpServer> http_;
+};
+
+}  // namespace kubit::apiserver

@@ -1,0 +1,553 @@
+#include "core/apiserver/rest.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/api/meta.h"
+#include "core/api/printers.h"
+#include "core/api/selectors.h"
+#include "core/apiserver/api_error.h"
+#include "net/http_server.h"
+
+namespace kubit::apiserver {
+namespace {
+
+using api::Json;
+using api::ResourceType;
+
+const ResourceType& NamespaceType() { return *api::FindType("", "v1", "namespaces"); }
+
+// The object as clients see it: the stored JSON plus resourceVersion.
+Json Decode(const store::KeyValue& kv) {
+  Json o = Json::parse(kv.value);
+  o["metadata"]["resourceVersion"] = std::to_string(kv.mod_revision);
+  return o;
+}
+
+// The stored form: no resourceVersion (the store's revision is the truth).
+std::string Encode(Json o) {
+  if (o.contains("metadata") && o["metadata"].is_object()) o["metadata"].erase("resourceVersion");
+  return o.dump();
+}
+
+void SendJson(net::HttpResponse& resp, int code, const Json& body) {
+  resp.SetHeader("Content-Type", "application/json");
+  resp.Send(code, body.dump());
+}
+
+void SendError(net::HttpResponse& resp, const ApiError& e) {
+  resp.SetHeader("Content-Type", "application/json");
+  resp.Send(e.code, e.ToJson());
+}
+
+bool WantsTable(const net::HttpRequest& req) {
+  return req.Header("accept").find("as=Table") != std::string::npos;
+}
+
+// Parses a request body as a JSON object; YAML bodies are not accepted yet.
+bool ParseBody(const net::HttpRequest& req, Json* out, ApiError* err) {
+  std::string ct = req.Header("content-type");
+  ct = ct.substr(0, ct.find(';'));
+  if (!ct.empty() && ct != "application/json" && ct != "application/yaml" &&
+      ct.find("+json") == std::string::npos && ct.find("+yaml") == std::string::npos) {
+    // Protobuf bodies are refused with 415, and client-go switches to JSON.
+    *err = {415, "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/yaml"};
+    return false;
+  }
+  try {
+    *out = Json::parse(req.body);
+  } catch (const std::exception& e) {
+    *err = ApiError::BadRequest(std::string("the body of the request was in an unknown format - "
+                                            "accepted media types include: application/json; "
+                                            "error: ") + e.what());
+    return false;
+  }
+  if (!out->is_object()) {
+    *err = ApiError::BadRequest("the body of the request must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+// Checks apiVersion/kind of a body against the type served at the path.
+bool CheckTypeMeta(const ResourceType& t, Json& o, ApiError* err) {
+  std::string av = o.value("apiVersion", ""), kind = o.value("kind", "");
+  if ((!av.empty() && av != t.api_version()) || (!kind.empty() && kind != t.kind)) {
+    *err = ApiError::BadRequest("the API version in the data (" + av +
+                                ") does not match the expected API version (" + t.api_version() +
+                                ")");
+    if (!kind.empty() && kind != t.kind)
+      err->message = kind + " in version \"" + t.version + "\" cannot be handled as a " + t.kind +
+                     ": the kind in the body does not match the resource";
+    return false;
+  }
+  o["apiVersion"] = t.api_version();
+  o["kind"] = t.kind;
+  if (!o.contains("metadata") || !o["metadata"].is_object()) o["metadata"] = Json::object();
+  return true;
+}
+
+}  // namespace
+
+store::Status Rest::EnsureDefaultNamespaces() {
+  const ResourceType& t = NamespaceType();
+  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    Json ns = {{"apiVersion", "v1"},
+               {"kind", "Namespace"},
+               {"metadata",
+                {{"name", name},
+                 {"uid", api::NewUID()},
+                 {"creationTimestamp", api::Now()},
+                 {"labels", {{"kubernetes.io/metadata.name", name}}}}},
+               {"spec", {{"finalizers", {"kubernetes"}}}},
+               {"status", {{"phase", "Active"}}}};
+    store::Status s = state_->Create(t.storage_key("", name), Encode(ns));
+    if (!s.ok() && !s.IsAlreadyExists()) return s;
+  }
+  return store::Status::Ok();
+}
+
+namespace {
+
+// Everything one request needs, so that each verb is a plain function.
+struct Call {
+  store::Store* state;
+  const RequestInfo& info;
+  const ResourceType& type;
+  net::HttpRequest& req;
+  net::HttpResponse& resp;
+
+  bool dry_run() const { return req.Param("dryRun") == "All"; }
+  std::string key(const std::string& name) const { return type.storage_key(info.ns, name); }
+  std::string list_prefix() const {
+    return type.storage_prefix() + (type.namespaced && !info.ns.empty() ? info.ns + "/" : "");
+  }
+};
+
+// Namespaced writes need an existing namespace that is not terminating.
+bool CheckNamespace(Call& c, ApiError* err) {
+  if (!c.type.namespaced) return true;
+  store::KeyValue kv;
+  store::Status s = c.state->Get(NamespaceType().storage_key("", c.info.ns), &kv);
+  if (s.IsNotFound()) {
+    *err = ApiError::NotFound(NamespaceType(), c.info.ns);
+    return false;
+  }
+  if (!s.ok()) {
+    *err = ApiError::FromStore(s, NamespaceType(), c.info.ns);
+    return false;
+  }
+  if (Decode(kv)["metadata"].contains("deletionTimestamp")) {
+    *err = ApiError::Forbidden(c.type.plural + " \"" + c.info.name + "\" is forbidden: unable to create new content in namespace " +
+                               c.info.ns + " because it is being terminated");
+    return false;
+  }
+  return true;
+}
+
+void Get(Call& c) {
+  store::KeyValue kv;
+  store::Status s = c.state->Get(c.key(c.info.name), &kv);
+  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
+  Json o = Decode(kv);
+  if (WantsTable(c.req)) {
+    Json t = api::ToTable(c.type, {o}, c.req.Param("includeObject"));
+    t["metadata"]["resourceVersion"] = std::to_string(kv.mod_revision);
+    return SendJson(c.resp, 200, t);
+  }
+  SendJson(c.resp, 200, o);
+}
+
+bool ParseSelectors(Call& c, api::LabelSelector* ls, api::FieldSelector* fs) {
+  std::string err;
+  if (!api::LabelSelector::Parse(c.req.Param("labelSelector"), ls, &err)) {
+    SendError(c.resp, ApiError::BadRequest("unable to parse requirement: " + err));
+    return false;
+  }
+  if (!api::FieldSelector::Parse(c.req.Param("fieldSelector"), fs, &err)) {
+    SendError(c.resp, ApiError::BadRequest(err));
+    return false;
+  }
+  return true;
+}
+
+bool Matches(const Json& o, const api::LabelSelector& ls, const api::FieldSelector& fs) {
+  const Json& meta = o["metadata"];
+  return ls.Matches(meta.contains("labels") ? meta["labels"] : Json()) && fs.Matches(o);
+}
+
+void List(Call& c) {
+  api::LabelSelector ls;
+  api::FieldSelector fs;
+  if (!ParseSelectors(c, &ls, &fs)) return;
+  int64_t limit = 0;
+  std::string limit_s = c.req.Param("limit");
+  if (!limit_s.empty()) limit = std::max<int64_t>(0, std::atoll(limit_s.c_str()));
+  store::ListOptions lo;
+  lo.continue_token = c.req.Param("continue");
+  std::string rv = c.req.Param("resourceVersion");
+  if (!rv.empty() && rv != "0" && c.req.Param("resourceVersionMatch") == "Exact")
+    lo.revision = std::atoll(rv.c_str());
+  // Filtering happens after reading, so read pages until `limit` items match.
+  std::vector<Json> items;
+  std::string next;
+  store::Revision at = 0;
+  for (;;) {
+    lo.limit = limit > 0 ? std::max<int64_t>(limit - static_cast<int64_t>(items.size()), 1) : 0;
+    store::ListResult r;
+    store::Status s = c.state->List(c.list_prefix(), lo, &r);
+    if (s.IsGone() && !lo.continue_token.empty()) {
+      ApiError e = ApiError::Gone(
+          "The provided continue parameter is too old to display a consistent list result. You "
+          "can start a new list without the continue parameter, or use the continue token in "
+          "this response to retrieve the remainder of the results. Continuing with the provided "
+          "token results in an inconsistent list - objects that were created, modified, or "
+          "deleted between the time the first chunk was returned and now may show up in the "
+          "list.");
+      e.reason = "Expired";
+      return SendError(c.resp, e);
+    }
+    if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, ""));
+    at = r.revision;
+    for (const auto& kv : r.items) {
+      Json o = Decode(*kv);
+      if (Matches(o, ls, fs)) items.push_back(std::move(o));
+    }
+    next = r.continue_token;
+    if (next.empty() || (limit > 0 && static_cast<int64_t>(items.size()) >= limit)) break;
+    lo.continue_token = next;
+    lo.revision = 0;
+  }
+  Json meta = {{"resourceVersion", std::to_string(at)}};
+  if (!next.empty()) meta["continue"] = next;
+  if (WantsTable(c.req)) {
+    Json t = api::ToTable(c.type, items, c.req.Param("includeObject"));
+    t["metadata"] = meta;
+    return SendJson(c.resp, 200, t);
+  }
+  Json list = {{"kind", c.type.list_kind()}, {"apiVersion", c.type.api_version()},
+               {"metadata", meta}, {"items", Json::array()}};
+  for (auto& o : items) {
+    // Items of a typed list carry no apiVersion/kind, as upstream.
+    o.erase("apiVersion");
+    o.erase("kind");
+    list["items"].push_back(std::move(o));
+  }
+  SendJson(c.resp, 200, list);
+}
+
+void Create(Call& c) {
+  Json o;
+  ApiError err;
+  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err)) return SendError(c.resp, err);
+  Json& meta = o["metadata"];
+  if (c.type.namespaced) {
+    std::string ns = meta.value("namespace", "");
+    if (!ns.empty() && ns != c.info.ns)
+      return SendError(c.resp, ApiError::BadRequest(
+                                   "the namespace of the provided object does not match the "
+                                   "namespace sent on the request"));
+    meta["namespace"] = c.info.ns;
+  } else {
+    meta.erase("namespace");
+  }
+  if (meta.value("name", "").empty() && !meta.value("generateName", "").empty())
+    meta["name"] = meta["generateName"].get<std::string>() + api::RandomSuffix(5);
+  std::string name = meta.value("name", "");
+  std::vector<api::FieldError> errs;
+  api::ValidateObjectMeta(c.type, meta, true, &errs);
+  if (!errs.empty()) return SendError(c.resp, ApiError::Invalid(c.type, name, errs));
+  if (!CheckNamespace(c, &err)) return SendError(c.resp, err);
+  meta["uid"] = api::NewUID();
+  meta["creationTimestamp"] = api::Now();
+  meta.erase("resourceVersion");
+  meta.erase("deletionTimestamp");
+  meta.erase("deletionGracePeriodSeconds");
+  if (o.contains("spec")) meta["generation"] = 1;
+  if (c.type.kind == "Namespace") {
+    meta["labels"]["kubernetes.io/metadata.name"] = name;
+    if (!o.contains("spec")) o["spec"] = {{"finalizers", {"kubernetes"}}};
+    o["status"] = {{"phase", "Active"}};
+  }
+  if (c.dry_run()) return SendJson(c.resp, 201, o);
+  store::KeyValue kv;
+  store::Status s = c.state->Create(c.key(name), Encode(o), {}, &kv);
+  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+  SendJson(c.resp, 201, Decode(kv));
+}
+
+void Update(Call& c) {
+  Json o;
+  ApiError err;
+  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err)) return SendError(c.resp, err);
+  Json& meta = o["metadata"];
+  std::string name = meta.value("name", "");
+  if (name != c.info.name)
+    return SendError(c.resp, ApiError::BadRequest("the name of the object (" + name +
+                                                  ") does not match the name on the URL (" +
+                                                  c.info.name + ")"));
+  if (c.type.namespaced) {
+    std::string ns = meta.value("namespace", "");
+    if (!ns.empty() && ns != c.info.ns)
+      return SendError(c.resp, ApiError::BadRequest(
+                                   "the namespace of the provided object does not match the "
+                                   "namespace sent on the request"));
+    meta["namespace"] = c.info.ns;
+  }
+  store::KeyValue cur;
+  store::Status s = c.state->Get(c.key(name), &cur);
+  if (s.IsNotFound() && c.type.create_on_update && c.info.subresource.empty()) return Create(c);
+  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+  Json old = Decode(cur);
+  store::Revision expected = cur.mod_revision;
+  std::string rv = meta.value("resourceVersion", "");
+  if (!rv.empty()) {
+    expected = std::atoll(rv.c_str());
+    if (expected != cur.mod_revision)
+      return SendError(c.resp, ApiError::FromStore(store::Status::Conflict(""), c.type, name));
+  }
+  std::vector<api::FieldError> errs;
+  api::ValidateObjectMeta(c.type, meta, false, &errs);
+  if (!errs.empty()) return SendError(c.resp, ApiError::Invalid(c.type, name, errs));
+  // What the server owns stays as it was.
+  for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
+    if (old["metadata"].contains(f)) meta[f] = old["metadata"][f];
+    else meta.erase(f);
+  }
+  if (c.info.subresource == "status") {
+    // Only the status changes through /status.
+    Json next = old;
+    if (o.contains("status")) next["status"] = o["status"];
+    else next.erase("status");
+    next["metadata"]["resourceVersion"] = meta.value("resourceVersion", "");
+    o = std::move(next);
+  } else if (c.type.has_status) {
+    if (old.contains("status")) o["status"] = old["status"];
+    else o.erase("status");
+  }
+  Json& m = o["metadata"];
+  if (old["metadata"].contains("generation")) {
+    int64_t gen = old["metadata"]["generation"].get<int64_t>();
+    bool spec_changed = old.value("spec", Json()) != o.value("spec", Json());
+    m["generation"] = spec_changed ? gen + 1 : gen;
+  }
+  Json old_cmp = old, new_cmp = o;
+  old_cmp["metadata"].erase("resourceVersion");
+  new_cmp["metadata"].erase("resourceVersion");
+  if (old_cmp == new_cmp) return SendJson(c.resp, 200, old);  // nothing to write
+  if (c.dry_run()) {
+    m["resourceVersion"] = std::to_string(cur.mod_revision);
+    return SendJson(c.resp, 200, o);
+  }
+  store::KeyValue kv;
+  s = c.state->Update(c.key(name), Encode(o), expected, {}, &kv);
+  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+  SendJson(c.resp, 200, Decode(kv));
+}
+
+void Delete(Call& c) {
+  store::KeyValue cur;
+  std::string name = c.info.name;
+  store::Status s = c.state->Get(c.key(name), &cur);
+  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+  Json old = Decode(cur);
+  // Preconditions in DeleteOptions.
+  if (!c.req.body.empty()) {
+    Json opts;
+    ApiError err;
+    if (!ParseBody(c.req, &opts, &err)) return SendError(c.resp, err);
+    if (opts.contains("preconditions") && opts["preconditions"].is_object()) {
+      const Json& p = opts["preconditions"];
+      if (p.contains("uid") && p["uid"].is_string() && p["uid"] != old["metadata"].value("uid", ""))
+        return SendError(c.resp, ApiError::Conflict(c.type, name,
+                                                    "Precondition failed: UID in precondition: " +
+                                                        p["uid"].get<std::string>() +
+                                                        ", UID in object meta: " +
+                                                        old["metadata"].value("uid", "")));
+      if (p.contains("resourceVersion") && p["resourceVersion"].is_string() &&
+          p["resourceVersion"] != old["metadata"].value("resourceVersion", ""))
+        return SendError(c.resp, ApiError::Conflict(
+                                     c.type, name,
+                                     "Precondition failed: ResourceVersion in precondition: " +
+                                         p["resourceVersion"].get<std::string>() +
+                                         ", ResourceVersion in object meta: " +
+                                         old["metadata"].value("resourceVersion", "")));
+    }
+  }
+  Json& meta = old["metadata"];
+  bool has_finalizers = meta.contains("finalizers") && !meta["finalizers"].empty();
+  if (has_finalizers) {
+    // Finalizers hold the object: mark it, and whoever owns each finalizer
+    // removes theirs; the last removal deletes it.
+    if (!meta.contains("deletionTimestamp")) {
+      meta["deletionTimestamp"] = api::Now();
+      meta["deletionGracePeriodSeconds"] = 0;
+      if (c.dry_run()) return SendJson(c.resp, 200, old);
+      store::KeyValue kv;
+      s = c.state->Update(c.key(name), Encode(old), cur.mod_revision, {}, &kv);
+      if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+      return SendJson(c.resp, 200, Decode(kv));
+    }
+    return SendJson(c.resp, 200, old);
+  }
+  if (!c.dry_run()) {
+    s = c.state->Delete(c.key(name), cur.mod_revision);
+    if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+  }
+  Json status = {{"kind", "Status"},
+                 {"apiVersion", "v1"},
+                 {"metadata", Json::object()},
+                 {"status", "Success"},
+                 {"details",
+                  {{"name", name}, {"group", c.type.group}, {"kind", c.type.plural},
+                   {"uid", meta.value("uid", "")}}}};
+  SendJson(c.resp, 200, status);
+}
+
+void Watch(Call& c) {
+  api::LabelSelector ls;
+  api::FieldSelector fs;
+  if (!ParseSelectors(c, &ls, &fs)) return;
+  std::string rv = c.req.Param("resourceVersion");
+  bool bookmarks = c.req.Param("allowWatchBookmarks") == "true";
+  int64_t timeout = 0;
+  if (!c.req.Param("timeoutSeconds").empty()) timeout = std::atoll(c.req.Param("timeoutSeconds").c_str());
+  if (timeout <= 0) timeout = 1800 + std::random_device{}() % 1800;  // upstream: 30-60 min
+  std::string prefix = c.list_prefix();
+  if (!c.info.name.empty()) fs = api::FieldSelector();  // a named watch: the name decides below
+  std::string only_name = c.info.name;
+  if (only_name.empty()) fs.Exact("metadata.name", &only_name);
+
+  auto type_name = [&](store::Event::Type t) {
+    return t == store::Event::Type::kAdded ? "ADDED" : t == store::Event::Type::kModified ? "MODIFIED" : "DELETED";
+  };
+  auto wanted = [&](const Json& o) {
+    return (only_name.empty() || o["metadata"].value("name", "") == only_name) && Matches(o, ls, fs);
+  };
+
+  std::vector<std::string> initial;
+  store::Revision start = 0;
+  if (rv.empty() || rv == "0") {
+    // No version: the current state as ADDED events, then changes.
+    store::ListResult r;
+    store::Status s = c.state->List(prefix, {}, &r);
+    if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, ""));
+    for (const auto& kv : r.items) {
+      Json o = Decode(*kv);
+      if (wanted(o)) initial.push_back(Json({{"type", "ADDED"}, {"object", o}}).dump() + "\n");
+    }
+    start = r.revision + 1;
+  } else {
+    start = std::atoll(rv.c_str()) + 1;
+  }
+  std::unique_ptr<store::Watcher> w;
+  store::Status s = c.state->Watch(prefix, start, &w);
+  c.resp.SetHeader("Content-Type", "application/json");
+  if (!c.resp.StartStream(200)) return;
+  if (s.IsGone()) {
+    ApiError e = ApiError::Gone("too old resource version: " + rv + " (" +
+                                std::to_string(c.state->CompactRevision()) + ")");
+    c.resp.Write(Json({{"type", "ERROR"}, {"object", Json::parse(e.ToJson())}}).dump() + "\n");
+    return;
+  }
+  if (!s.ok()) return;
+  for (const auto& line : initial)
+    if (!c.resp.Write(line)) return;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+  auto next_bookmark = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  store::Revision last = start - 1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::vector<store::EventPtr> events;
+    s = w->Next(&events, std::chrono::milliseconds(1000));
+    if (!s.ok()) {
+      if (s.IsGone() || s.code() == store::Status::Code::kTooSlow) {
+        ApiError e = ApiError::Gone("too old resource version: " + s.message());
+        c.resp.Write(Json({{"type", "ERROR"}, {"object", Json::parse(e.ToJson())}}).dump() + "\n");
+      }
+      return;
+    }
+    for (const auto& ev : events) {
+      last = ev->revision();
+      // An object that moved into or out of the selection is ADDED or DELETED for this watch.
+      Json now = ev->type == store::Event::Type::kDeleted ? Json() : Decode(*ev->kv);
+      Json before = ev->prev ? Decode(*ev->prev) : Json();
+      bool in_now = !now.is_null() && wanted(now), in_before = !before.is_null() && wanted(before);
+      std::string type;
+      Json obj;
+      if (ev->type == store::Event::Type::kDeleted) {
+        if (!in_before) continue;
+        type = "DELETED";
+        obj = before;
+        obj["metadata"]["resourceVersion"] = std::to_string(ev->revision());
+      } else if (in_now && in_before) {
+        type = type_name(ev->type);
+        obj = now;
+      } else if (in_now) {
+        type = "ADDED";
+        obj = now;
+      } else if (in_before) {
+        type = "DELETED";
+        obj = now;
+      } else {
+        continue;
+      }
+      if (!c.resp.Write(Json({{"type", type}, {"object", obj}}).dump() + "\n")) return;
+    }
+    if (events.empty() && c.req.conn && c.req.conn->PeerGone()) return;
+    if (bookmarks && std::chrono::steady_clock::now() >= next_bookmark) {
+      last = std::max(last, c.state->CurrentRevision());
+      Json bm = {{"kind", c.type.kind}, {"apiVersion", c.type.api_version()},
+                 {"metadata", {{"resourceVersion", std::to_string(last)}}}};
+      if (!c.resp.Write(Json({{"type", "BOOKMARK"}, {"object", bm}}).dump() + "\n")) return;
+      next_bookmark = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    }
+  }
+}
+
+void DeleteCollection(Call& c) {
+  api::LabelSelector ls;
+  api::FieldSelector fs;
+  if (!ParseSelectors(c, &ls, &fs)) return;
+  store::ListResult r;
+  store::Status s = c.state->List(c.list_prefix(), {}, &r);
+  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, ""));
+  Json list = {{"kind", c.type.list_kind()}, {"apiVersion", c.type.api_version()},
+               {"metadata", {{"resourceVersion", std::to_string(r.revision)}}},
+               {"items", Json::array()}};
+  for (const auto& kv : r.items) {
+    Json o = Decode(*kv);
+    if (!Matches(o, ls, fs)) continue;
+    if (!c.dry_run()) {
+      s = c.state->Delete(kv->key, kv->mod_revision);
+      if (!s.ok() && !s.IsNotFound() && !s.IsConflict())
+        return SendError(c.resp, ApiError::FromStore(s, c.type, o["metadata"].value("name", "")));
+    }
+    list["items"].push_back(o);
+  }
+  SendJson(c.resp, 200, list);
+}
+
+}  // namespace
+
+void Rest::Serve(const RequestInfo& info, net::HttpRequest& req, net::HttpResponse& resp) {
+  if (!info.type) return SendError(resp, ApiError::NotFoundPath());
+  const ResourceType& t = *info.type;
+  if (!info.subresource.empty() && !(info.subresource == "status" && t.has_status))
+    return SendError(resp, ApiError::NotFoundPath());
+  if (t.namespaced && info.ns.empty() && info.verb != "list" && info.verb != "watch")
+    return SendError(resp, ApiError::NotFoundPath());
+  Call c{state_, info, t, req, resp};
+  if (info.verb == "get") return Get(c);
+  if (info.verb == "list") return List(c);
+  if (info.verb == "watch") return Watch(c);
+  if (info.verb == "create" && info.name.empty()) return Create(c);
+  if (info.verb == "update") return Update(c);
+  if (info.verb == "delete") return Delete(c);
+  if (info.verb == "deletecollection") return DeleteCollection(c);
+  SendError(resp, ApiError::MethodNotAllowed("the server does not allow this method on the requested resource"));
+}
+
+}  // namespace kubit::apiserver
