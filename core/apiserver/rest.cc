@@ -7,6 +7,7 @@
 #include "core/api/meta.h"
 #include "core/api/printers.h"
 #include "core/api/selectors.h"
+#include "core/api/strategic_merge.h"
 #include "core/apiserver/api_error.h"
 #include "net/http_server.h"
 
@@ -279,40 +280,28 @@ void Create(Call& c) {
   SendJson(c.resp, 201, Decode(kv));
 }
 
-void Update(Call& c) {
-  Json o;
-  ApiError err;
-  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err)) return SendError(c.resp, err);
-  Json& meta = o["metadata"];
-  std::string name = meta.value("name", "");
-  if (name != c.info.name)
-    return SendError(c.resp, ApiError::BadRequest("the name of the object (" + name +
-                                                  ") does not match the name on the URL (" +
-                                                  c.info.name + ")"));
-  if (c.type.namespaced) {
-    std::string ns = meta.value("namespace", "");
-    if (!ns.empty() && ns != c.info.ns)
-      return SendError(c.resp, ApiError::BadRequest(
-                                   "the namespace of the provided object does not match the "
-                                   "namespace sent on the request"));
-    meta["namespace"] = c.info.ns;
-  }
-  store::KeyValue cur;
-  store::Status s = c.state->Get(c.key(name), &cur);
-  if (s.IsNotFound() && c.type.create_on_update && c.info.subresource.empty()) return Create(c);
-  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+// The outcome of writing an object: the object to send, or an error.
+struct Written {
+  bool ok = false;
+  Json object;
+  ApiError error;
+};
+
+// Validates `o` as the next version of `cur` and writes it with CAS on
+// `expected`. Keeps what the server owns (uid, creation time, status
+// unless this is the status subresource) and bumps generation on spec
+// changes. Writes nothing when nothing changed.
+Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision expected) {
+  Written w;
+  const std::string& name = c.info.name;
   Json old = Decode(cur);
-  store::Revision expected = cur.mod_revision;
-  std::string rv = meta.value("resourceVersion", "");
-  if (!rv.empty()) {
-    expected = std::atoll(rv.c_str());
-    if (expected != cur.mod_revision)
-      return SendError(c.resp, ApiError::FromStore(store::Status::Conflict(""), c.type, name));
-  }
+  Json& meta = o["metadata"];
   std::vector<api::FieldError> errs;
   api::ValidateObjectMeta(c.type, meta, false, &errs);
-  if (!errs.empty()) return SendError(c.resp, ApiError::Invalid(c.type, name, errs));
-  // What the server owns stays as it was.
+  if (!errs.empty()) {
+    w.error = ApiError::Invalid(c.type, name, errs);
+    return w;
+  }
   for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
     if (old["metadata"].contains(f)) meta[f] = old["metadata"][f];
     else meta.erase(f);
@@ -322,7 +311,6 @@ void Update(Call& c) {
     Json next = old;
     if (o.contains("status")) next["status"] = o["status"];
     else next.erase("status");
-    next["metadata"]["resourceVersion"] = meta.value("resourceVersion", "");
     o = std::move(next);
   } else if (c.type.has_status) {
     if (old.contains("status")) o["status"] = old["status"];
@@ -334,18 +322,126 @@ void Update(Call& c) {
     bool spec_changed = old.value("spec", Json()) != o.value("spec", Json());
     m["generation"] = spec_changed ? gen + 1 : gen;
   }
-  Json old_cmp = old, new_cmp = o;
-  old_cmp["metadata"].erase("resourceVersion");
-  new_cmp["metadata"].erase("resourceVersion");
-  if (old_cmp == new_cmp) return SendJson(c.resp, 200, old);  // nothing to write
+  m["resourceVersion"] = std::to_string(cur.mod_revision);
+  if (old == o) {  // nothing to write
+    w.ok = true;
+    w.object = old;
+    return w;
+  }
   if (c.dry_run()) {
-    m["resourceVersion"] = std::to_string(cur.mod_revision);
-    return SendJson(c.resp, 200, o);
+    w.ok = true;
+    w.object = o;
+    return w;
   }
   store::KeyValue kv;
-  s = c.state->Update(c.key(name), Encode(o), expected, {}, &kv);
-  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
-  SendJson(c.resp, 200, Decode(kv));
+  store::Status s = c.state->Update(c.key(name), Encode(o), expected, {}, &kv);
+  if (!s.ok()) {
+    w.error = ApiError::FromStore(s, c.type, name);
+    return w;
+  }
+  w.ok = true;
+  w.object = Decode(kv);
+  return w;
+}
+
+// Checks the name and namespace in a body against the URL.
+bool CheckIdentity(Call& c, Json& o, ApiError* err) {
+  Json& meta = o["metadata"];
+  std::string name = meta.value("name", "");
+  if (name != c.info.name) {
+    *err = ApiError::BadRequest("the name of the object (" + name +
+                                ") does not match the name on the URL (" + c.info.name + ")");
+    return false;
+  }
+  if (c.type.namespaced) {
+    std::string ns = meta.value("namespace", "");
+    if (!ns.empty() && ns != c.info.ns) {
+      *err = ApiError::BadRequest(
+          "the namespace of the provided object does not match the namespace sent on the "
+          "request");
+      return false;
+    }
+    meta["namespace"] = c.info.ns;
+  }
+  return true;
+}
+
+void Update(Call& c) {
+  Json o;
+  ApiError err;
+  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) || !CheckIdentity(c, o, &err))
+    return SendError(c.resp, err);
+  store::KeyValue cur;
+  store::Status s = c.state->Get(c.key(c.info.name), &cur);
+  if (s.IsNotFound() && c.type.create_on_update && c.info.subresource.empty()) return Create(c);
+  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
+  store::Revision expected = cur.mod_revision;
+  std::string rv = o["metadata"].value("resourceVersion", "");
+  if (!rv.empty()) {
+    expected = std::atoll(rv.c_str());
+    if (expected != cur.mod_revision)
+      return SendError(c.resp, ApiError::FromStore(store::Status::Conflict(""), c.type, c.info.name));
+  }
+  Written w = WriteUpdate(c, std::move(o), cur, expected);
+  if (!w.ok) return SendError(c.resp, w.error);
+  SendJson(c.resp, 200, w.object);
+}
+
+void Patch(Call& c) {
+  std::string ct = c.req.Header("content-type");
+  ct = ct.substr(0, ct.find(';'));
+  Json patch;
+  try {
+    patch = Json::parse(c.req.body);
+  } catch (const std::exception& e) {
+    return SendError(c.resp, ApiError::BadRequest(std::string("error decoding patch: ") + e.what()));
+  }
+  // Conflicts with concurrent writers are retried, as upstream's
+  // GuaranteedUpdate does, unless the patch names a resourceVersion.
+  for (int attempt = 0;; attempt++) {
+    store::KeyValue cur;
+    store::Status s = c.state->Get(c.key(c.info.name), &cur);
+    if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
+    Json old = Decode(cur), next;
+    std::string error;
+    try {
+      if (ct == "application/json-patch+json") {
+        if (!patch.is_array())
+          return SendError(c.resp, ApiError::BadRequest("json patch must be a JSON array"));
+        next = old.patch(patch);
+      } else if (ct == "application/merge-patch+json") {
+        next = old;
+        next.merge_patch(patch);
+      } else if (ct == "application/strategic-merge-patch+json") {
+        if (!api::StrategicMerge(c.type.kind, old, patch, &next, &error))
+          return SendError(c.resp, ApiError::BadRequest(error));
+      } else {
+        return SendError(c.resp, {415, "UnsupportedMediaType",
+                                  "the body of the request was in an unknown format - accepted "
+                                  "media types include: application/json-patch+json, "
+                                  "application/merge-patch+json, "
+                                  "application/strategic-merge-patch+json"});
+      }
+    } catch (const std::exception& e) {
+      ApiError err{422, "Invalid", std::string("the server rejected our request due to an error in our request: ") + e.what()};
+      return SendError(c.resp, err);
+    }
+    ApiError err;
+    if (!next.is_object() || !CheckTypeMeta(c.type, next, &err) || !CheckIdentity(c, next, &err)) {
+      if (err.message.empty()) err = ApiError::BadRequest("the patch did not produce an object");
+      return SendError(c.resp, err);
+    }
+    std::string rv = next["metadata"].value("resourceVersion", "");
+    bool pinned = !rv.empty() && rv != std::to_string(cur.mod_revision);
+    if (pinned)
+      return SendError(c.resp, ApiError::FromStore(store::Status::Conflict(""), c.type, c.info.name));
+    Written w = WriteUpdate(c, std::move(next), cur, cur.mod_revision);
+    if (w.ok) return SendJson(c.resp, 200, w.object);
+    bool patch_names_rv = patch.is_object() && patch.contains("metadata") &&
+                          patch["metadata"].is_object() && patch["metadata"].contains("resourceVersion");
+    if (w.error.code != 409 || w.error.reason != "Conflict" || patch_names_rv || attempt >= 8)
+      return SendError(c.resp, w.error);
+  }
 }
 
 void Delete(Call& c) {
@@ -545,6 +641,7 @@ void Rest::Serve(const RequestInfo& info, net::HttpRequest& req, net::HttpRespon
   if (info.verb == "watch") return Watch(c);
   if (info.verb == "create" && info.name.empty()) return Create(c);
   if (info.verb == "update") return Update(c);
+  if (info.verb == "patch") return Patch(c);
   if (info.verb == "delete") return Delete(c);
   if (info.verb == "deletecollection") return DeleteCollection(c);
   SendError(resp, ApiError::MethodNotAllowed("the server does not allow this method on the requested resource"));
