@@ -40,9 +40,13 @@ INSERT OR IGNORE INTO meta VALUES ('schema', 1), ('compact_revision', 0),
 constexpr const char* kGet =
     "SELECT id, create_revision, prev_revision, deleted, expires, value FROM kv "
     "WHERE name = ?1 AND id <= ?2 ORDER BY id DESC LIMIT 1";
+// Reads the (name, id) index in order and keeps the latest row of each key:
+// no sort, so no temp b-tree spilled to disk for large ranges.
 constexpr const char* kRange =
-    "SELECT k.name, k.value, k.create_revision, k.id, k.expires FROM (" LATEST_IN_RANGE
-    ") m JOIN kv k ON k.id = m.mid WHERE k.deleted = 0 ORDER BY k.name";
+    "SELECT k.name, k.value, k.create_revision, k.id, k.expires FROM kv k "
+    "WHERE k.name >= ?1 AND k.name < ?2 AND k.id <= ?3 AND k.deleted = 0 AND NOT EXISTS "
+    "(SELECT 1 FROM kv k2 WHERE k2.name = k.name AND k2.id > k.id AND k2.id <= ?3) "
+    "ORDER BY k.name";
 constexpr const char* kCount =
     "SELECT COUNT(*) FROM (" LATEST_IN_RANGE ") m JOIN kv k ON k.id = m.mid WHERE k.deleted = 0";
 constexpr const char* kEvents =

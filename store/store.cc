@@ -15,7 +15,6 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <semaphore>
 #include <thread>
 #include <unordered_map>
 
@@ -103,9 +102,13 @@ class Store::Impl {
  public:
   Impl(Options options, std::unique_ptr<Backend> backend, DataLock lock, const Meta& meta)
       : opts_(std::move(options)), backend_(std::move(backend)), lock_(std::move(lock)) {
-    current_rev_ = std::max(meta.max_row_revision, meta.compact_revision);
-    compact_rev_ = meta.compact_revision;
+    // Revisions handed out before a restart may not all be on disk (volatile
+    // writes coalesced or lost); the reserved mark covers them, so reads at
+    // any of them are served, from what the disk holds.
     next_rev_ = std::max({meta.max_row_revision, meta.reserved_revision, meta.compact_revision}) + 1;
+    current_rev_ = next_rev_ - 1;
+    durable_rev_ = current_rev_;
+    compact_rev_ = meta.compact_revision;
     reserved_rev_ = meta.reserved_revision;
     ring_complete_from_ = current_rev_ + 1;
     auto now = Clock::now();
@@ -161,7 +164,21 @@ class Store::Impl {
     Status status;
     EventPtr event;
     bool internal = false;  // issued by the writer itself: nobody waits
-    std::binary_semaphore done{0};
+    // Completion. A mutex and condition variable rather than a semaphore:
+    // libstdc++'s semaphore spins on sched_yield, which costs waiting
+    // writers far more CPU than sleeping.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool finished = false;
+    void Finish() {
+      std::lock_guard<std::mutex> lock(mu);
+      finished = true;
+      cv.notify_one();
+    }
+    void Wait() {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [this] { return finished; });
+    }
   };
 
   void Log(LogLevel level, const std::string& msg) const {
@@ -183,6 +200,7 @@ class Store::Impl {
   std::vector<Row> CoalescePending(const std::vector<EventPtr>& more) const;
   void Publish(const std::vector<EventPtr>& events, bool flushed,
                const std::vector<EventPtr>& volatile_events);
+  void TrimRing();  // mu_ held
   void SweepExpired();
   Status RunCompaction(Revision target);
   Clock::time_point NextDeadline() const;
@@ -204,6 +222,9 @@ class Store::Impl {
   std::deque<EventPtr> ring_;
   size_t ring_bytes_ = 0;
   Revision ring_complete_from_ = 1;  // every event at or after this is in ring_
+  // Every revision up to here is on disk (or deliberately coalesced away);
+  // events above it are only in memory and must stay in ring_.
+  Revision durable_rev_ = 0;
   std::vector<std::shared_ptr<Watcher::State>> watchers_;
   uint64_t commits_ = 0, writes_ = 0;
 
@@ -273,7 +294,7 @@ Status Store::Impl::Submit(Request* r) {
     queue_.push_back(r);
   }
   queue_cv_.notify_one();
-  r->done.acquire();
+  r->Wait();
   return r->status;
 }
 
@@ -309,7 +330,7 @@ void Store::Impl::WriterLoop() {
         } else {
           r->status = RunCompaction(r->expected);
         }
-        r->done.release();
+        r->Finish();
       } else {
         writes.push_back(r);
       }
@@ -470,7 +491,7 @@ void Store::Impl::ProcessWrites(const std::vector<Request*>& batch, bool force_f
         r->event = nullptr;
       }
       for (Request* r : batch)
-        if (!r->internal) r->done.release();
+        if (!r->internal) r->Finish();
       return;  // the revisions given to this batch are never used
     }
     if (reserve) reserved_rev_ = reserve;
@@ -478,7 +499,7 @@ void Store::Impl::ProcessWrites(const std::vector<Request*>& batch, bool force_f
   Publish(events, flush || need_reserve, volatile_events);
   for (Request* r : accepted) r->status = Status::Ok();
   for (Request* r : batch)
-    if (!r->internal) r->done.release();
+    if (!r->internal) r->Finish();
 }
 
 void Store::Impl::Publish(const std::vector<EventPtr>& events, bool flushed,
@@ -489,6 +510,8 @@ void Store::Impl::Publish(const std::vector<EventPtr>& events, bool flushed,
     pending_count_ = 0;
     flush_deadline_ = Clock::time_point::max();
     commits_++;
+    if (!events.empty()) durable_rev_ = events.back()->revision();
+    durable_rev_ = std::max(durable_rev_, current_rev_);
   } else if (!volatile_events.empty()) {
     if (pending_count_ == 0) flush_deadline_ = Clock::now() + opts_.volatile_flush_interval;
     for (const auto& ev : volatile_events) pending_[ev->kv->key].push_back(ev);
@@ -499,12 +522,7 @@ void Store::Impl::Publish(const std::vector<EventPtr>& events, bool flushed,
     writes_++;
     ring_.push_back(ev);
     ring_bytes_ += EventBytes(*ev);
-    while (ring_.size() > opts_.watch_cache_events ||
-           (ring_bytes_ > opts_.watch_cache_bytes && ring_.size() > 1)) {
-      ring_bytes_ -= EventBytes(*ring_.front());
-      ring_complete_from_ = ring_.front()->revision() + 1;
-      ring_.pop_front();
-    }
+    TrimRing();
     const std::string& key = ev->kv->key;
     for (size_t i = 0; i < watchers_.size();) {
       auto& w = watchers_[i];
@@ -518,6 +536,22 @@ void Store::Impl::Publish(const std::vector<EventPtr>& events, bool flushed,
         watchers_.pop_back();
       }
     }
+  }
+  TrimRing();
+  // Memory is over its bound with events not yet on disk: write them now.
+  if (ring_bytes_ > opts_.watch_cache_bytes || ring_.size() > opts_.watch_cache_events)
+    if (pending_count_ > 0) flush_deadline_ = Clock::now();
+}
+
+// Drops the oldest events beyond the ring's bounds, but never one that is
+// only in memory: a watch from before it could not read it from disk.
+void Store::Impl::TrimRing() {
+  while ((ring_.size() > opts_.watch_cache_events ||
+          (ring_bytes_ > opts_.watch_cache_bytes && ring_.size() > 1)) &&
+         ring_.front()->revision() <= durable_rev_) {
+    ring_bytes_ -= EventBytes(*ring_.front());
+    ring_complete_from_ = ring_.front()->revision() + 1;
+    ring_.pop_front();
   }
 }
 
