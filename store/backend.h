@@ -71,6 +71,9 @@ class Backend {
   virtual Status Expired(int64_t now, std::vector<std::pair<std::string, Revision>>* out) = 0;
 };
 
+// Checks that `path` is an intact SQLite database with the store's schema.
+Status CheckSqliteBackup(const std::string& path);
+
 // Opens the SQLite database at `path`: WAL, fsync on commit, schema created
 // if the file is new, quick_check if asked.
 Status OpenSqliteBackend(const std::string& path, bool integrity_check,

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "store/backend.h"
 #include "store/data_lock.h"
 #include "store/sqlite_file.h"
 #include "store/store.h"
@@ -57,7 +58,7 @@ Status Restore(const std::string& db_path, const std::string& src) {
   if (s.code() == Status::Code::kBusy)
     return Status::Busy("refusing to restore while kubit is running: " + s.message());
   if (!s.ok()) return s;
-  s = CheckBackupFile(src);
+  s = CheckSqliteBackup(src);
   if (!s.ok()) return s;
   std::string tmp = db_path + ".restore";
   s = CopyFile(src, tmp);

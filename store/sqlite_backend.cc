@@ -348,6 +348,21 @@ class SqliteBackend final : public Backend {
 
 }  // namespace
 
+Status CheckSqliteBackup(const std::string& path) {
+  if (access(path.c_str(), R_OK) != 0)
+    return Status::InvalidArgument("backup file " + path + " cannot be read");
+  std::unique_ptr<SqliteFile> f;
+  Status s = SqliteFile::Open(path, SqliteFile::Mode::kRead, &f);
+  if (!s.ok()) return s;
+  s = f->QuickCheck();
+  if (!s.ok()) return s;
+  Statement st;
+  s = f->Prepare("SELECT value FROM meta WHERE name = 'schema'", &st);
+  if (!s.ok() || sqlite3_step(st.get()) != SQLITE_ROW)
+    return Status::InvalidArgument(path + " is not a kubit database backup");
+  return Status::Ok();
+}
+
 Status OpenSqliteBackend(const std::string& path, bool integrity_check,
                          std::unique_ptr<Backend>* out) {
   std::unique_ptr<SqliteFile> writer;

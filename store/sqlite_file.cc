@@ -119,19 +119,4 @@ Status BackupFile(const std::string& src_path, const std::string& dest) {
   return Status::Ok();
 }
 
-Status CheckBackupFile(const std::string& path) {
-  if (access(path.c_str(), R_OK) != 0)
-    return Status::InvalidArgument("backup file " + path + " cannot be read");
-  std::unique_ptr<SqliteFile> f;
-  Status s = SqliteFile::Open(path, SqliteFile::Mode::kRead, &f);
-  if (!s.ok()) return s;
-  s = f->QuickCheck();
-  if (!s.ok()) return s;
-  Statement st;
-  s = f->Prepare("SELECT value FROM meta WHERE name = 'schema'", &st);
-  if (!s.ok() || sqlite3_step(st.get()) != SQLITE_ROW)
-    return Status::InvalidArgument(path + " is not a kubit database backup");
-  return Status::Ok();
-}
-
 }  // namespace kubit::store

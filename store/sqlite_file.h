@@ -58,7 +58,5 @@ class SqliteFile {
 // Copies the live database at `src_path` into a new file `dest` with the
 // backup API; `dest` must not exist.
 Status BackupFile(const std::string& src_path, const std::string& dest);
-// Checks that `path` is an intact SQLite database with kubit's schema.
-Status CheckBackupFile(const std::string& path);
 
 }  // namespace kubit::store
