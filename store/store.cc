@@ -556,7 +556,9 @@ void Store::Impl::TrimRing() {
 }
 
 void Store::Impl::SweepExpired() {
-  int64_t now = UnixNow();
+  // expires_at is whole seconds: a key is due once a full second has passed
+  // it, so that it never goes before its TTL.
+  int64_t now = UnixNow() - 1;
   std::vector<std::pair<std::string, Revision>> expired;
   Status s = backend_->Expired(now, &expired);
   if (!s.ok()) {
