@@ -70,6 +70,8 @@ $(B)/obj/%.o: %.cc $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
+# The commit shown by --version: rebuilt whenever HEAD moves.
+$(B)/obj/cmd/kubit/version.o: $(wildcard .git/logs/HEAD)
 $(B)/obj/cmd/kubit/version.o: CPPFLAGS += -DKUBIT_VERSION='"v$(VERSION)"' \
   -DKUBIT_COMMIT='"$(shell git rev-parse --short=8 HEAD 2>/dev/null || echo unknown)"'
 

@@ -49,7 +49,15 @@ Status CopyFile(const std::string& from, const std::string& to) {
 Status Backup(const std::string& db_path, const std::string& dest) {
   if (access(db_path.c_str(), R_OK) != 0)
     return Status::NotFound("no database at " + db_path);
-  return BackupFile(db_path, dest);
+  Status s = BackupFile(db_path, dest);
+  if (!s.ok()) return s;
+  // A copy of a damaged database is no backup: check it before saying so.
+  s = CheckSqliteBackup(dest);
+  if (!s.ok()) {
+    unlink(dest.c_str());
+    return Status::Corruption("backup of " + db_path + " is not intact, not kept: " + s.message());
+  }
+  return s;
 }
 
 Status Restore(const std::string& db_path, const std::string& src) {

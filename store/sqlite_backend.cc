@@ -372,6 +372,8 @@ Status OpenSqliteBackend(const std::string& path, bool integrity_check,
     s = writer->QuickCheck();
     if (!s.ok()) return s;
   }
+  s = writer->StartWriting();
+  if (!s.ok()) return s;
   s = writer->Exec(kSchema);
   if (!s.ok()) return s;
   *out = std::make_unique<SqliteBackend>(std::move(writer), path);

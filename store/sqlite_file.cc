@@ -21,13 +21,19 @@ Status SqliteFile::Open(const std::string& path, Mode mode, std::unique_ptr<Sqli
   std::unique_ptr<SqliteFile> f(new SqliteFile(db, path));
   sqlite3_busy_timeout(db, 10000);
   sqlite3_extended_result_codes(db, 1);
-  Status s = mode == Mode::kWrite
-                 ? f->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
-                 : f->Exec("PRAGMA query_only=1;");
-  if (!s.ok()) return s;
-  if (mode == Mode::kWrite) chmod(path.c_str(), 0600);  // cluster secrets live here
+  if (mode == Mode::kRead) {
+    Status s = f->Exec("PRAGMA query_only=1;");
+    if (!s.ok()) return s;
+  }
   *out = std::move(f);
   return Status::Ok();
+}
+
+Status SqliteFile::StartWriting() {
+  // After any integrity check: a corrupt file must be left exactly as found.
+  Status s = Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  if (s.ok()) chmod(path_.c_str(), 0600);  // cluster secrets live here
+  return s;
 }
 
 SqliteFile::~SqliteFile() {

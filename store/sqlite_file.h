@@ -30,9 +30,12 @@ class Statement {
 
 class SqliteFile {
  public:
-  // kWrite: the one writer (WAL, fsync on commit). kRead: query-only.
+  // kWrite: the one writer; call StartWriting() before writing. kRead:
+  // query-only.
   enum class Mode { kWrite, kRead };
   static Status Open(const std::string& path, Mode mode, std::unique_ptr<SqliteFile>* out);
+  // WAL with fsync on every commit, and mode 0600 on the file.
+  Status StartWriting();
   ~SqliteFile();
 
   Status Exec(const char* sql);
