@@ -15,6 +15,7 @@ int RestoreCommand(const Args& args);
 int VersionCommand(const Args& args);
 
 std::string VersionString();
+std::string ShortVersion();  // "v0.1.0"
 // Where the server keeps its database under a data directory.
 std::string DatabasePath(const std::string& data_dir);
 // Creates a directory and its parents with the given mode; false on error.

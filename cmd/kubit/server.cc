@@ -123,7 +123,7 @@ int ServerCommand(const Args& args) {
   apiserver::ApiServerOptions ao;
   ao.bind_address = bind_address;
   ao.port = static_cast<int>(port);
-  ao.version = VersionString();
+  ao.version = ShortVersion();
   apiserver::ApiServer api(ao, state.get(), &pki);
   if (!api.Start(&error)) {
     Log(Level::kError, "server", error);

@@ -25,6 +25,8 @@ std::string VersionString() {
   return std::string("kubit version ") + KUBIT_VERSION + " (" + KUBIT_COMMIT + ") linux/" + arch;
 }
 
+std::string ShortVersion() { return KUBIT_VERSION; }
+
 int VersionCommand(const Args& args) {
   FlagSet flags("kubit version", "Print the version of kubit.");
   std::vector<std::string> rest;

@@ -101,6 +101,22 @@ std::vector<ResourceType> MakeTypes() {
   auto ev = CreateOnUpdate(T("events.k8s.io", "v1", "Event", "events", {"ev"}, true));
   ev.storage_group = "";
   v.push_back(ev);
+  // Reviews: answered on create, never stored.
+  auto review = [](std::string group, std::string kind, std::string plural, bool namespaced) {
+    ResourceType r = T(std::move(group), "v1", std::move(kind), std::move(plural), {}, namespaced);
+    r.verbs = {"create"};
+    r.create_only = true;
+    return r;
+  };
+  v.push_back(review("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews", false));
+  v.push_back(review("authentication.k8s.io", "TokenReview", "tokenreviews", false));
+  v.push_back(review("authorization.k8s.io", "LocalSubjectAccessReview",
+                     "localsubjectaccessreviews", true));
+  v.push_back(review("authorization.k8s.io", "SelfSubjectAccessReview",
+                     "selfsubjectaccessreviews", false));
+  v.push_back(review("authorization.k8s.io", "SelfSubjectRulesReview",
+                     "selfsubjectrulesreviews", false));
+  v.push_back(review("authorization.k8s.io", "SubjectAccessReview", "subjectaccessreviews", false));
   // apiextensions.k8s.io/v1
   v.push_back(WithStatus(T("apiextensions.k8s.io", "v1", "CustomResourceDefinition",
                            "customresourcedefinitions", {"crd", "crds"}, false)));

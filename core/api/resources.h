@@ -21,6 +21,8 @@ struct ResourceType {
   std::vector<std::string> categories;  // "all" for `kubectl get all`
   // PUT of a missing object creates it (upstream's AllowCreateOnUpdate).
   bool create_on_update = false;
+  // Reviews (access, token, self): only POSTed, answered, never stored.
+  bool create_only = false;
   // The group whose storage holds the objects when several versions or
   // groups serve one resource (events.k8s.io events live with core events).
   std::string storage_group;

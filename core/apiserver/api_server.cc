@@ -8,17 +8,13 @@
 #include "core/apiserver/api_error.h"
 #include "core/apiserver/request_info.h"
 #include "core/apiserver/rest.h"
+#include "core/apiserver/reviews.h"
 #include "net/http_server.h"
 
 namespace kubit::apiserver {
 namespace {
 
 using api::Json;
-
-struct User {
-  std::string name;
-  std::vector<std::string> groups;
-};
 
 void SendJson(net::HttpResponse& resp, int code, const Json& body) {
   resp.SetHeader("Content-Type", "application/json");
@@ -30,19 +26,9 @@ void SendError(net::HttpResponse& resp, const ApiError& e) {
   resp.Send(e.code, e.ToJson());
 }
 
-// x509 client certificates: CN is the user, O values are groups.
-bool Authenticate(const net::HttpRequest& req, User* user) {
-  const net::PeerCertificate& peer = req.conn->peer();
-  if (!peer.present || !peer.verified || peer.common_name.empty()) return false;
-  user->name = peer.common_name;
-  user->groups = peer.organizations;
-  user->groups.push_back("system:authenticated");
-  return true;
-}
-
-bool Authorized(const User& user) {
-  for (const auto& g : user.groups)
-    if (g == "system:masters") return true;
+bool InGroup(const UserInfo& u, const std::string& g) {
+  for (const auto& x : u.groups)
+    if (x == g) return true;
   return false;
 }
 
@@ -60,6 +46,10 @@ Json ResourceList(const std::string& group, const std::string& version) {
       resources.push_back({{"name", t.plural + "/status"}, {"singularName", ""},
                            {"namespaced", t.namespaced}, {"kind", t.kind},
                            {"verbs", {"get", "patch", "update"}}});
+    if (t.kind == "ServiceAccount")
+      resources.push_back({{"name", "serviceaccounts/token"}, {"singularName", ""},
+                           {"namespaced", true}, {"group", "authentication.k8s.io"},
+                           {"version", "v1"}, {"kind", "TokenRequest"}, {"verbs", {"create"}}});
     if (t.has_scale)
       resources.push_back({{"name", t.plural + "/scale"}, {"singularName", ""},
                            {"namespaced", t.namespaced}, {"group", "autoscaling"},
@@ -80,7 +70,12 @@ Json GroupJson(const api::GroupVersions& g) {
 }  // namespace
 
 ApiServer::ApiServer(ApiServerOptions options, store::Store* state, const ClusterPKI* pki)
-    : opts_(std::move(options)), state_(state), pki_(pki) {}
+    : opts_(std::move(options)),
+      state_(state),
+      pki_(pki),
+      authn_(pki, state),
+      rbac_(state),
+      reviews_(&authn_, &rbac_, state) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -89,6 +84,11 @@ bool ApiServer::Start(std::string* error) {
   store::Status s = rest.EnsureDefaultNamespaces();
   if (!s.ok()) {
     *error = "cannot create the default namespaces: " + s.ToString();
+    return false;
+  }
+  s = rbac_.Start();
+  if (!s.ok()) {
+    *error = "cannot start RBAC: " + s.ToString();
     return false;
   }
   net::HttpServerOptions ho;
@@ -104,23 +104,110 @@ bool ApiServer::Start(std::string* error) {
 
 void ApiServer::Stop() {
   if (http_) http_->Stop();
+  rbac_.Stop();
+}
+
+// system:masters may do anything, as upstream's privileged-group authorizer
+// says before RBAC is asked.
+bool ApiServer::Authorize(const Attributes& a) const {
+  return InGroup(a.user, "system:masters") || rbac_.Authorize(a);
+}
+
+// Impersonate-User / -Group / -Uid / -Extra-*: act as someone else, if the
+// caller may impersonate each of them.
+bool ApiServer::Impersonate(net::HttpRequest& req, net::HttpResponse& resp, UserInfo* user) const {
+  std::string as = req.Header("impersonate-user");
+  std::vector<std::string> groups;
+  std::map<std::string, std::vector<std::string>> extra;
+  for (const auto& [k, v] : req.headers) {
+    if (k == "impersonate-group") groups.push_back(v);
+    if (k.rfind("impersonate-extra-", 0) == 0) extra[net::PercentDecode(k.substr(18), false)].push_back(v);
+  }
+  if (as.empty()) {
+    if (!groups.empty() || !extra.empty()) {
+      SendError(resp, ApiError::BadRequest("requested [" + (groups.empty() ? std::string("extra") : "groups") +
+                                           "] without impersonating a user"));
+      return false;
+    }
+    return true;
+  }
+  auto check = [&](const std::string& resource, const std::string& ns, const std::string& name,
+                   const std::string& group) {
+    Attributes a;
+    a.user = *user;
+    a.verb = "impersonate";
+    a.api_group = group;
+    a.resource = resource;
+    a.ns = ns;
+    a.name = name;
+    if (Authorize(a)) return true;
+    SendError(resp, ApiError::Forbidden(ForbiddenMessage(a)));
+    return false;
+  };
+  const std::string sa_prefix = "system:serviceaccount:";
+  UserInfo next;
+  next.name = as;
+  if (as.rfind(sa_prefix, 0) == 0 && as.find(':', sa_prefix.size()) != std::string::npos) {
+    std::string rest = as.substr(sa_prefix.size());
+    std::string ns = rest.substr(0, rest.find(':')), name = rest.substr(rest.find(':') + 1);
+    if (!check("serviceaccounts", ns, name, "")) return false;
+    if (groups.empty()) groups = {"system:serviceaccounts", "system:serviceaccounts:" + ns};
+  } else if (!check("users", "", as, "")) {
+    return false;
+  }
+  for (const auto& g : groups)
+    if (!check("groups", "", g, "")) return false;
+  for (const auto& [k, vals] : extra)
+    for (const auto& v : vals)
+      if (!check("userextras", "", v, "authentication.k8s.io")) return false;
+  next.uid = req.Header("impersonate-uid");
+  next.groups = groups;
+  if (as != "system:anonymous" && !InGroup(next, "system:authenticated"))
+    next.groups.push_back("system:authenticated");
+  next.extra = extra;
+  *user = next;
+  return true;
 }
 
 int ApiServer::port() const { return http_ ? http_->port() : 0; }
 
 void ApiServer::Handle(net::HttpRequest& req, net::HttpResponse& resp) {
   const std::string& path = req.path;
-  // Health endpoints answer anyone, as upstream's default RBAC allows.
+  UserInfo user;
+  if (!authn_.Authenticate(req, &user)) return SendError(resp, ApiError::Unauthorized());
+  if (!Impersonate(req, resp, &user)) return;
+
+  RequestInfo info;
+  bool watch = req.Param("watch") == "true" || req.Param("watch") == "1";
+  bool resource = ParseRequestInfo(req.method, path, watch, &info);
+  Attributes a;
+  a.user = user;
+  if (resource) {
+    a.verb = info.verb;
+    a.api_group = info.group;
+    a.resource = info.plural;
+    a.subresource = info.subresource;
+    a.ns = info.ns;
+    a.name = info.name;
+    // A namespace's own namespace is itself, for RBAC.
+    if (info.plural == "namespaces" && info.group.empty() && !info.name.empty()) a.ns = info.name;
+  } else {
+    a.resource_request = false;
+    a.path = path;
+    std::string m = req.method;
+    a.verb = m == "GET" || m == "HEAD" ? "get" : m == "POST" ? "post" : m == "PUT" ? "put"
+           : m == "PATCH" ? "patch" : m == "DELETE" ? "delete" : "";
+  }
+  if (!Authorize(a)) return SendError(resp, ApiError::Forbidden(ForbiddenMessage(a)));
+
   if (path == "/healthz" || path == "/livez" || path == "/readyz") {
     resp.SetHeader("Content-Type", "text/plain; charset=utf-8");
     resp.Send(200, "ok");
     return;
   }
-  User user;
-  if (!Authenticate(req, &user)) return SendError(resp, ApiError::Unauthorized());
   if (path == "/version") {
     return SendJson(resp, 200,
-                    {{"major", "1"}, {"minor", "32"}, {"gitVersion", "v1.32.0+kubit-" + opts_.version},
+                    {{"major", "1"}, {"minor", "32"}, {"gitVersion", "v1.32.0+kubit-" + opts_.version.substr(opts_.version[0] == 'v')},
                      {"gitCommit", ""}, {"gitTreeState", "clean"}, {"buildDate", ""},
                      {"goVersion", "n/a"}, {"compiler", "g++"},
 #if defined(__aarch64__)
@@ -130,11 +217,6 @@ void ApiServer::Handle(net::HttpRequest& req, net::HttpResponse& resp) {
 #else
                      {"platform", "linux/amd64"}});
 #endif
-  }
-  if (!Authorized(user)) {
-    return SendError(resp, ApiError::Forbidden("User \"" + user.name +
-                                               "\" cannot access this resource: only "
-                                               "system:masters is authorized so far"));
   }
   if (path == "/api" || path == "/api/") {
     return SendJson(resp, 200,
@@ -171,10 +253,11 @@ void ApiServer::Handle(net::HttpRequest& req, net::HttpResponse& resp) {
       }
     }
   }
-  RequestInfo info;
-  bool watch = req.Param("watch") == "true" || req.Param("watch") == "1";
-  if (!ParseRequestInfo(req.method, path, watch, &info))
-    return SendError(resp, ApiError::NotFoundPath());
+  if (!resource) return SendError(resp, ApiError::NotFoundPath());
+  if (info.type && info.type->kind == "ServiceAccount" && info.subresource == "token" &&
+      info.verb == "create")
+    return reviews_.ServeToken(info, req, resp);
+  if (info.type && info.type->create_only) return reviews_.Serve(info, user, req, resp);
   Rest(state_).Serve(info, req, resp);
 }
 

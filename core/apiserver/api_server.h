@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "core/apiserver/authn.h"
 #include "core/apiserver/cluster_pki.h"
+#include "core/apiserver/rbac.h"
+#include "core/apiserver/reviews.h"
 #include "store/store.h"
 
 namespace kubit::net {
@@ -35,9 +38,14 @@ class ApiServer {
 
  private:
   void Handle(net::HttpRequest& req, net::HttpResponse& resp);
+  bool Authorize(const Attributes& a) const;
+  bool Impersonate(net::HttpRequest& req, net::HttpResponse& resp, UserInfo* user) const;
   ApiServerOptions opts_;
   store::Store* state_;
   const ClusterPKI* pki_;
+  Authenticator authn_;
+  RbacAuthorizer rbac_;
+  Reviews reviews_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

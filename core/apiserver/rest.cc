@@ -628,6 +628,10 @@ void DeleteCollection(Call& c) {
 
 }  // namespace
 
+bool ParseRequestBody(const net::HttpRequest& req, Json* out, ApiError* err) {
+  return ParseBody(req, out, err);
+}
+
 void Rest::Serve(const RequestInfo& info, net::HttpRequest& req, net::HttpResponse& resp) {
   if (!info.type) return SendError(resp, ApiError::NotFoundPath());
   const ResourceType& t = *info.type;

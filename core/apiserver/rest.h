@@ -2,6 +2,8 @@
 // watch, create, update, delete, deletecollection (and patch, as it lands).
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/apiserver/request_info.h"
 #include "store/store.h"
 
@@ -11,6 +13,11 @@ class HttpResponse;
 }  // namespace kubit::net
 
 namespace kubit::apiserver {
+
+struct ApiError;
+
+// Decodes a request body (JSON, or protobuf for built-in kinds) into JSON.
+bool ParseRequestBody(const net::HttpRequest& req, nlohmann::json* out, ApiError* err);
 
 class Rest {
  public:

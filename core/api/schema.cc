@@ -1,0 +1,206 @@
+#include "core/api/schema.h"
+
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+namespace kubit::api::schema {
+namespace {
+
+// The rows of the generated table (core/api/builtin_schema.inc).
+struct MessageRow {
+  const char* name;
+  uint16_t first_field;
+  uint16_t field_count;
+  uint8_t flags = 0;  // kListWrapper | kIsKind
+};
+
+struct FieldRow {
+  const char* name;
+  uint16_t number;
+  Kind kind;
+  uint8_t flags;
+  int16_t message = -1;  // index into kMessageRows
+  Kind map_key = Kind::kString;
+  Kind map_value = Kind::kString;
+};
+
+constexpr uint8_t kListWrapper = 1, kIsKind = 2;
+// Field flags.
+constexpr uint8_t REP = 1, OE = 2, PTR = 4, IN = 8;
+// Kinds, short for the table.
+constexpr Kind S = Kind::kString, B = Kind::kBool, I32 = Kind::kInt32, I64 = Kind::kInt64,
+               U32 = Kind::kUint32, U64 = Kind::kUint64, F = Kind::kFloat, D = Kind::kDouble,
+               Y = Kind::kBytes, M = Kind::kMessage, MAP = Kind::kMap;
+
+#include "core/api/builtin_schema.inc"
+
+constexpr size_t kMessageCount = sizeof(kMessageRows) / sizeof(kMessageRows[0]);
+constexpr size_t kFieldCount = sizeof(kFieldRows) / sizeof(kFieldRows[0]);
+
+// Messages the API's JSON shows as something other than an object of fields.
+struct SpecialShape {
+  std::string_view name;
+  Shape shape;
+};
+constexpr SpecialShape kSpecialShapes[] = {
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Time", Shape::kTime},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime", Shape::kMicroTime},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.Duration", Shape::kDuration},
+    {"k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1", Shape::kFieldsV1},
+    {"k8s.io.apimachinery.pkg.api.resource.Quantity", Shape::kQuantity},
+    {"k8s.io.apimachinery.pkg.api.resource.QuantityValue", Shape::kQuantity},
+    {"k8s.io.apimachinery.pkg.util.intstr.IntOrString", Shape::kIntOrString},
+    {"k8s.io.apimachinery.pkg.runtime.RawExtension", Shape::kRawExtension},
+};
+
+constexpr std::string_view kMetaPackage = "k8s.io.apimachinery.pkg.apis.meta.v1";
+
+// Kinds every group version serves, whose messages live in meta.v1.
+constexpr std::string_view kMetaKinds[] = {
+    "Status",        "DeleteOptions", "ListOptions", "GetOptions", "CreateOptions",
+    "UpdateOptions", "PatchOptions",  "WatchEvent",  "PartialObjectMetadata",
+    "PartialObjectMetadataList",
+};
+
+struct Registry {
+  std::vector<Message> messages;
+  std::unordered_map<std::string_view, const Message*> by_name;
+  size_t fields = 0;
+
+  Registry() {
+    messages.resize(kMessageCount);
+    for (size_t i = 0; i < kMessageCount; i++) {
+      const MessageRow& r = kMessageRows[i];
+      Message& m = messages[i];
+      m.full_name = r.name;
+      m.shape = (r.flags & kListWrapper) ? Shape::kStringList : Shape::kObject;
+      m.is_kind = (r.flags & kIsKind) != 0;
+      for (const SpecialShape& s : kSpecialShapes)
+        if (s.name == m.full_name) m.shape = s.shape;
+      m.fields.reserve(r.field_count);
+      for (size_t j = r.first_field; j < size_t(r.first_field) + r.field_count; j++) {
+        const FieldRow& fr = kFieldRows[j];
+        Field f;
+        f.name = fr.name;
+        f.number = fr.number;
+        f.kind = fr.kind;
+        f.repeated = fr.flags & REP;
+        f.omit_empty = fr.flags & OE;
+        f.pointer = fr.flags & PTR;
+        f.inlined = fr.flags & IN;
+        f.message = fr.message >= 0 ? &messages[fr.message] : nullptr;
+        f.map_key = fr.map_key;
+        f.map_value = fr.map_value;
+        m.fields.push_back(f);
+      }
+      fields += m.fields.size();
+      by_name.emplace(m.full_name, &m);
+    }
+  }
+};
+
+const Registry& R() {
+  static const Registry* r = new Registry();
+  return *r;
+}
+
+void Walk(const Message& m, const nlohmann::json& obj, const std::string& prefix, bool top,
+          std::vector<std::string>* paths);
+
+// Walks into a field's value when its JSON is an object of fields.
+void WalkValue(const Field& f, const nlohmann::json& v, const std::string& path,
+               std::vector<std::string>* paths) {
+  if (!f.message || f.message->shape != Shape::kObject) return;
+  if (f.is_map()) {
+    if (!v.is_object()) return;
+    for (auto it = v.begin(); it != v.end(); ++it)
+      if (it.value().is_object()) Walk(*f.message, it.value(), path + "." + it.key(), false, paths);
+  } else if (f.repeated) {
+    if (!v.is_array()) return;
+    for (size_t i = 0; i < v.size(); i++)
+      if (v[i].is_object())
+        Walk(*f.message, v[i], path + "[" + std::to_string(i) + "]", false, paths);
+  } else if (v.is_object()) {
+    Walk(*f.message, v, path, false, paths);
+  }
+}
+
+void Walk(const Message& m, const nlohmann::json& obj, const std::string& prefix, bool top,
+          std::vector<std::string>* paths) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& key = it.key();
+    if ((top || m.is_kind) && (key == "apiVersion" || key == "kind")) continue;
+    std::string path = prefix.empty() ? key : prefix + "." + key;
+    const Field* f = m.FieldByName(key);
+    if (!f) {
+      paths->push_back(std::move(path));
+      continue;
+    }
+    WalkValue(*f, it.value(), path, paths);
+  }
+}
+
+}  // namespace
+
+std::string_view Message::name() const {
+  size_t dot = full_name.rfind('.');
+  return dot == std::string_view::npos ? full_name : full_name.substr(dot + 1);
+}
+
+const Field* Message::FieldByNumber(int number) const {
+  for (const Field& f : fields)
+    if (f.number == number) return &f;
+  return nullptr;
+}
+
+const Field* Message::FieldByName(std::string_view json_name) const {
+  for (const Field& f : fields)
+    if (!f.inlined && f.name == json_name) return &f;
+  for (const Field& f : fields)
+    if (f.inlined && f.message)
+      if (const Field* in = f.message->FieldByName(json_name)) return in;
+  return nullptr;
+}
+
+const Message* FindMessage(std::string_view full_name) {
+  const Registry& r = R();
+  auto it = r.by_name.find(full_name);
+  return it == r.by_name.end() ? nullptr : it->second;
+}
+
+std::string ProtoPackage(std::string_view api_version) {
+  std::string_view group, version = api_version;
+  size_t slash = api_version.find('/');
+  if (slash != std::string_view::npos) {
+    group = api_version.substr(0, slash);
+    version = api_version.substr(slash + 1);
+  }
+  if (version.empty() || version.find('/') != std::string_view::npos) return "";
+  if (group.empty() || group == "core") return "k8s.io.api.core." + std::string(version);
+  if (group == "meta.k8s.io") return "k8s.io.apimachinery.pkg.apis.meta." + std::string(version);
+  // "apps", "policy", "networking.k8s.io", "rbac.authorization.k8s.io": the
+  // package is named after the group's first label.
+  std::string_view first = group.substr(0, group.find('.'));
+  if (first.empty()) return "";
+  return "k8s.io.api." + std::string(first) + "." + std::string(version);
+}
+
+const Message* MessageForKind(std::string_view api_version, std::string_view kind) {
+  if (kind.empty() || kind.find('.') != std::string_view::npos) return nullptr;
+  std::string pkg = ProtoPackage(api_version);
+  if (pkg.empty()) return nullptr;
+  if (const Message* m = FindMessage(pkg + "." + std::string(kind))) return m;
+  for (std::string_view k : kMetaKinds)
+    if (k == kind) return FindMessage(std::string(kMetaPackage) + "." + std::string(kind));
+  return nullptr;
+}
+
+size_t MessageCount() { return R().messages.size(); }
+size_t FieldCount() { return R().fields; }
+
+void UnknownFields(const Message& m, const nlohmann::json& obj, std::vector<std::string>* paths) {
+  if (!obj.is_object()) return;
+  Walk(m, obj, "", true, paths);
+}
+
+}  // namespace kubit::api::schema
