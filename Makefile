@@ -49,7 +49,20 @@ STORE_TEST_SRCS := test/unit/test_main.cc test/unit/child_modes.cc $(wildcard te
 
 obj = $(patsubst %.cc,$(B)/obj/%.o,$(1))
 
-.PHONY: all deps test unit e2e bench-store cross test-cross clean
+# The fuzz target: clang's libFuzzer with ASan and UBSan, over the request
+# decoding and patch code (no store, no TLS).
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS := test/fuzz/api_fuzzer.cc $(wildcard core/api/*.cc) core/apiserver/request_info.cc \
+             net/http_server.cc net/conn.cc
+# New inputs go to build/fuzz/corpus; the seeds in test/fuzz/corpus stay as
+# they are. A crash prints the fuzzer's report and fails.
+FUZZ_RUN = @mkdir -p build/fuzz/corpus && echo "fuzz: $(FUZZ_SECONDS) s of build/fuzz/api_fuzzer" && \
+  build/fuzz/api_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 build/fuzz/corpus test/fuzz/corpus > build/fuzz/last.log 2>&1 || \
+  (tail -60 build/fuzz/last.log; false) && grep -E '^(Done|stat::new_units)' build/fuzz/last.log
+FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+.PHONY: all deps test unit e2e fuzz bench-store cross test-cross clean
 all: $(B)/kubit
 
 deps:
@@ -92,10 +105,22 @@ $(B)/bench/%: bench/%.cc $(B)/libkubit.a $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $< $(B)/libkubit.a -o $@ $(LDFLAGS) $(LIBS)
 
-# Builds in parallel, then runs the unit tests and the e2e suite in turn.
-test: $(B)/unit_tests $(B)/kubit
+# Builds in parallel, then runs the unit tests, the e2e suite and a short
+# fuzzing run in turn.
+test: $(B)/unit_tests $(B)/kubit build/fuzz/api_fuzzer
 	$(B)/unit_tests
 	KUBIT=$(abspath $(B)/kubit) test/e2e/run.sh
+	$(FUZZ_RUN)
+
+build/fuzz/obj/%.o: %.cc $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) -I. -isystem build/third_party -MMD -MP -c $< -o $@
+
+build/fuzz/api_fuzzer: $(patsubst %.cc,build/fuzz/obj/%.o,$(FUZZ_SRCS))
+	clang++ $(FUZZ_FLAGS) $^ -o $@ -lssl -lcrypto
+
+fuzz: build/fuzz/api_fuzzer
+	$(FUZZ_RUN)
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests
@@ -121,4 +146,4 @@ test-cross:
 clean:
 	rm -rf build/obj build/*/obj build/kubit build/*/kubit build/unit_tests build/*.a build/bench
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj build/fuzz/obj -name '*.d' 2>/dev/null)

@@ -140,6 +140,31 @@ std::string PercentDecode(const std::string& s, bool plus_is_space) {
   return out;
 }
 
+bool ParseRequestHead(const std::string& head, HttpRequest* req, std::string* version) {
+  size_t line_end = head.find("\r\n");
+  std::string line = head.substr(0, line_end);
+  size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
+  if (sp1 == std::string::npos || sp2 == sp1 || line.compare(sp2 + 1, 5, "HTTP/") != 0) return false;
+  req->method = line.substr(0, sp1);
+  req->target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  *version = line.substr(sp2 + 1);
+  if (req->method.empty() || req->target.empty() || req->target[0] != '/') return false;
+  size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+  while (pos < head.size()) {
+    size_t e = head.find("\r\n", pos);
+    if (e == std::string::npos) e = head.size();
+    std::string h = head.substr(pos, e - pos);
+    size_t colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    req->headers.emplace_back(Lower(h.substr(0, colon)), Trim(h.substr(colon + 1)));
+    pos = e + 2;
+  }
+  size_t q = req->target.find('?');
+  req->path = PercentDecode(req->target.substr(0, q), false);
+  if (q != std::string::npos) req->query = req->target.substr(q + 1);
+  return true;
+}
+
 std::string HttpRequest::Header(const std::string& name) const {
   std::string n = Lower(name);
   for (const auto& [k, v] : headers)
@@ -413,43 +438,18 @@ void HttpServer::Serve(int fd, std::string remote) {
     }
     HttpRequest req;
     req.conn = raw;
-    std::string head = buf.substr(0, head_end);
+    std::string head = buf.substr(0, head_end), version;
     buf.erase(0, head_end + 4);
-    size_t line_end = head.find("\r\n");
-    std::string line = head.substr(0, line_end);
-    size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-    bool bad = sp1 == std::string::npos || sp2 == sp1 || line.compare(sp2 + 1, 5, "HTTP/") != 0;
-    std::string version;
-    if (!bad) {
-      req.method = line.substr(0, sp1);
-      req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-      version = line.substr(sp2 + 1);
-      size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-      while (pos < head.size()) {
-        size_t e = head.find("\r\n", pos);
-        if (e == std::string::npos) e = head.size();
-        std::string h = head.substr(pos, e - pos);
-        size_t colon = h.find(':');
-        if (colon == std::string::npos || colon == 0) {
-          bad = true;
-          break;
-        }
-        req.headers.emplace_back(Lower(h.substr(0, colon)), Trim(h.substr(colon + 1)));
-        pos = e + 2;
-      }
-    }
-    HttpResponse resp(raw, req.method == "HEAD");
-    if (bad || req.target.empty()) {
+    HttpResponse resp(raw, false);
+    if (!ParseRequestHead(head, &req, &version)) {
       resp.SetHeader("Connection", "close");
       resp.Send(400, "malformed HTTP request\n");
       break;
     }
+    resp.head_only_ = req.method == "HEAD";
     std::string connection = Lower(req.Header("connection"));
     bool keep_alive = version == "HTTP/1.1" ? connection.find("close") == std::string::npos
                                             : connection.find("keep-alive") != std::string::npos;
-    size_t q = req.target.find('?');
-    req.path = PercentDecode(req.target.substr(0, q), false);
-    if (q != std::string::npos) req.query = req.target.substr(q + 1);
 
     // Body.
     bool chunked = Lower(req.Header("transfer-encoding")).find("chunked") != std::string::npos;

@@ -113,6 +113,8 @@ class HttpServer {
   std::condition_variable_any idle_cv_;
 };
 
+// Parses a request line and headers (without the final blank line).
+bool ParseRequestHead(const std::string& head, HttpRequest* req, std::string* version);
 // "200" -> "OK" and so on.
 const char* StatusText(int status);
 std::string PercentDecode(const std::string& s, bool plus_is_space);
