@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "core/api/resources.h"
@@ -172,12 +175,25 @@ bool ApiServer::Impersonate(net::HttpRequest& req, net::HttpResponse& resp, User
 int ApiServer::port() const { return http_ ? http_->port() : 0; }
 
 void ApiServer::Handle(net::HttpRequest& req, net::HttpResponse& resp) {
+  auto start = std::chrono::steady_clock::now();
+  RequestInfo info;
+  Serve(req, resp, &info);
+  static const std::map<std::string, std::string> kVerbs = {
+      {"get", "GET"},   {"list", "LIST"},    {"watch", "WATCH"},   {"create", "POST"},
+      {"update", "PUT"}, {"patch", "PATCH"}, {"delete", "DELETE"}, {"deletecollection", "DELETE"}};
+  auto v = kVerbs.find(info.verb);
+  std::string verb = v != kVerbs.end() ? v->second : req.method;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.Observe(verb, info.group, info.plural, resp.status(), secs);
+}
+
+void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInfo* out_info) {
   const std::string& path = req.path;
   UserInfo user;
   if (!authn_.Authenticate(req, &user)) return SendError(resp, ApiError::Unauthorized());
   if (!Impersonate(req, resp, &user)) return;
 
-  RequestInfo info;
+  RequestInfo& info = *out_info;
   bool watch = req.Param("watch") == "true" || req.Param("watch") == "1";
   bool resource = ParseRequestInfo(req.method, path, watch, &info);
   Attributes a;
@@ -203,6 +219,11 @@ void ApiServer::Handle(net::HttpRequest& req, net::HttpResponse& resp) {
   if (path == "/healthz" || path == "/livez" || path == "/readyz") {
     resp.SetHeader("Content-Type", "text/plain; charset=utf-8");
     resp.Send(200, "ok");
+    return;
+  }
+  if (path == "/metrics") {
+    resp.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    resp.Send(200, metrics_.Render());
     return;
   }
   if (path == "/version") {

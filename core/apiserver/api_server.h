@@ -9,6 +9,8 @@
 
 #include "core/apiserver/authn.h"
 #include "core/apiserver/cluster_pki.h"
+#include "core/apiserver/request_info.h"
+#include "core/apiserver/metrics.h"
 #include "core/apiserver/rbac.h"
 #include "core/apiserver/reviews.h"
 #include "store/store.h"
@@ -38,6 +40,7 @@ class ApiServer {
 
  private:
   void Handle(net::HttpRequest& req, net::HttpResponse& resp);
+  void Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInfo* info);
   bool Authorize(const Attributes& a) const;
   bool Impersonate(net::HttpRequest& req, net::HttpResponse& resp, UserInfo* user) const;
   ApiServerOptions opts_;
@@ -46,6 +49,7 @@ class ApiServer {
   Authenticator authn_;
   RbacAuthorizer rbac_;
   Reviews reviews_;
+  Metrics metrics_;
   std::unique_ptr<net::HttpServer> http_;
 };
 
