@@ -1,5 +1,7 @@
 // kubit: a whole Kubernetes node in one executable. This file only picks
 // the subcommand.
+#include <signal.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -35,6 +37,9 @@ void Usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that hangs up must cost a failed write, not the process (TLS
+  // writes go through write(2), which has no MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     Usage(stderr);
     return 2;

@@ -200,17 +200,28 @@ bool IsZeroScalar(const Json& v) {
 
 const char* KindName(Kind k) {
   switch (k) {
-    case Kind::kString: return "string";
-    case Kind::kBool: return "bool";
-    case Kind::kInt32: return "int32";
-    case Kind::kInt64: return "int64";
-    case Kind::kUint32: return "uint32";
-    case Kind::kUint64: return "uint64";
-    case Kind::kFloat: return "float";
-    case Kind::kDouble: return "double";
-    case Kind::kBytes: return "bytes";
-    case Kind::kMessage: return "message";
-    case Kind::kMap: return "map";
+    case Kind::kString:
+      return "string";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt32:
+      return "int32";
+    case Kind::kInt64:
+      return "int64";
+    case Kind::kUint32:
+      return "uint32";
+    case Kind::kUint64:
+      return "uint64";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kMessage:
+      return "message";
+    case Kind::kMap:
+      return "map";
   }
   return "?";
 }
@@ -221,10 +232,14 @@ int WireTypeOf(Kind k) {
     case Kind::kInt32:
     case Kind::kInt64:
     case Kind::kUint32:
-    case Kind::kUint64: return kVarint;
-    case Kind::kDouble: return kFixed64;
-    case Kind::kFloat: return kFixed32;
-    default: return kLengthDelimited;
+    case Kind::kUint64:
+      return kVarint;
+    case Kind::kDouble:
+      return kFixed64;
+    case Kind::kFloat:
+      return kFixed32;
+    default:
+      return kLengthDelimited;
   }
 }
 
@@ -238,7 +253,8 @@ class Decoder {
   // contentType}. `envelope` is a view into the body.
   bool DecodeObject(std::string_view envelope, int depth, Json* out) {
     if (envelope.substr(0, kProtobufMagic.size()) != kProtobufMagic)
-      return Fail(envelope, "the body does not start with the Kubernetes protobuf magic \"k8s\\x00\"");
+      return Fail(envelope,
+                  "the body does not start with the Kubernetes protobuf magic \"k8s\\x00\"");
     envelope.remove_prefix(kProtobufMagic.size());
     std::string api_version, kind, encoding, content_type;
     std::string_view raw;
@@ -254,14 +270,21 @@ class Decoder {
             (t.number == 1 ? api_version : kind) = std::string(t.data);
             return true;
           });
-        case 2: raw = w.data; return true;
-        case 3: encoding = std::string(w.data); return true;
-        case 4: content_type = std::string(w.data); return true;
+        case 2:
+          raw = w.data;
+          return true;
+        case 3:
+          encoding = std::string(w.data);
+          return true;
+        case 4:
+          content_type = std::string(w.data);
+          return true;
       }
       return true;
     });
     if (!ok) return false;
-    if (!encoding.empty()) return Fail(envelope, "unsupported content encoding \"" + encoding + "\"");
+    if (!encoding.empty())
+      return Fail(envelope, "unsupported content encoding \"" + encoding + "\"");
     if (!content_type.empty() && content_type != kProtobufContentType)
       return Fail(envelope, "unsupported content type \"" + content_type + "\" in the envelope");
     if (kind.empty()) return Fail(envelope, "the envelope names no kind");
@@ -375,7 +398,8 @@ class Decoder {
           return true;
         }
         // An object embedded by a protobuf client is itself in protobuf.
-        if (m.shape == Shape::kRawExtension && raw.substr(0, kProtobufMagic.size()) == kProtobufMagic)
+        if (m.shape == Shape::kRawExtension &&
+            raw.substr(0, kProtobufMagic.size()) == kProtobufMagic)
           return DecodeObject(raw, depth, out);
         return ParseJson(raw, depth, m.full_name, out);
       }
@@ -429,7 +453,8 @@ class Decoder {
       return FailAt(w->offset, "invalid field number " + std::to_string(number));
     w->number = int(number);
     switch (w->wire_type) {
-      case kVarint: return ReadVarint(in, &w->value);
+      case kVarint:
+        return ReadVarint(in, &w->value);
       case kFixed64:
       case kFixed32: {
         size_t n = w->wire_type == kFixed64 ? 8 : 4;
@@ -446,15 +471,15 @@ class Decoder {
         uint64_t len = 0;
         if (!ReadVarint(in, &len)) return false;
         if (len > in->size())
-          return Fail(*in, "length " + std::to_string(len) + " of field " +
-                               std::to_string(number) + " is past the end (" +
-                               std::to_string(in->size()) + " bytes left)");
+          return Fail(*in, "length " + std::to_string(len) + " of field " + std::to_string(number) +
+                               " is past the end (" + std::to_string(in->size()) + " bytes left)");
         w->data = in->substr(0, len);
         in->remove_prefix(len);
         return true;
       }
       case 3:
-      case 4: return FailAt(w->offset, "groups are not supported (field " + std::to_string(number) + ")");
+      case 4:
+        return FailAt(w->offset, "groups are not supported (field " + std::to_string(number) + ")");
       default:
         return FailAt(w->offset, "invalid wire type " + std::to_string(w->wire_type) +
                                      " of field " + std::to_string(number));
@@ -482,7 +507,8 @@ class Decoder {
     if (too_deep)
       return Fail(raw, "the JSON of " + std::string(where) + " is nested deeper than " +
                            std::to_string(kMaxDepth));
-    if (j.is_discarded()) return Fail(raw, "the raw bytes of " + std::string(where) + " are not JSON");
+    if (j.is_discarded())
+      return Fail(raw, "the raw bytes of " + std::string(where) + " are not JSON");
     *out = std::move(j);
     return true;
   }
@@ -495,13 +521,27 @@ class Decoder {
                                   " (" + KindName(kind) + ") has the wrong wire type " +
                                   std::to_string(w.wire_type));
     switch (kind) {
-      case Kind::kString: *out = ValidUtf8(w.data); return true;
-      case Kind::kBytes: *out = Base64(w.data); return true;
-      case Kind::kBool: *out = w.value != 0; return true;
-      case Kind::kInt32: *out = int32_t(uint32_t(w.value)); return true;
-      case Kind::kInt64: *out = int64_t(w.value); return true;
-      case Kind::kUint32: *out = uint32_t(w.value); return true;
-      case Kind::kUint64: *out = w.value; return true;
+      case Kind::kString:
+        *out = ValidUtf8(w.data);
+        return true;
+      case Kind::kBytes:
+        *out = Base64(w.data);
+        return true;
+      case Kind::kBool:
+        *out = w.value != 0;
+        return true;
+      case Kind::kInt32:
+        *out = int32_t(uint32_t(w.value));
+        return true;
+      case Kind::kInt64:
+        *out = int64_t(w.value);
+        return true;
+      case Kind::kUint32:
+        *out = uint32_t(w.value);
+        return true;
+      case Kind::kUint64:
+        *out = w.value;
+        return true;
       case Kind::kDouble: {
         double d;
         memcpy(&d, &w.value, sizeof d);
@@ -518,7 +558,8 @@ class Decoder {
       case Kind::kMessage:
         if (!m) return FailAt(w.offset, "schema error: no message for " + std::string(where));
         return DecodeMessage(*m, w.data, depth + 1, out);
-      case Kind::kMap: break;
+      case Kind::kMap:
+        break;
     }
     return FailAt(w.offset, "unexpected map value in " + std::string(where));
   }
@@ -527,12 +568,21 @@ class Decoder {
   bool ZeroValue(Kind kind, const Message* m, int depth, Json* out) {
     switch (kind) {
       case Kind::kString:
-      case Kind::kBytes: *out = ""; return true;
-      case Kind::kBool: *out = false; return true;
+      case Kind::kBytes:
+        *out = "";
+        return true;
+      case Kind::kBool:
+        *out = false;
+        return true;
       case Kind::kFloat:
-      case Kind::kDouble: *out = 0.0; return true;
-      case Kind::kMessage: return m && DecodeMessage(*m, std::string_view(body_.data(), 0), depth + 1, out);
-      default: *out = 0; return true;
+      case Kind::kDouble:
+        *out = 0.0;
+        return true;
+      case Kind::kMessage:
+        return m && DecodeMessage(*m, std::string_view(body_.data(), 0), depth + 1, out);
+      default:
+        *out = 0;
+        return true;
     }
   }
 
@@ -545,7 +595,8 @@ class Decoder {
     Json key = "", value;
     bool has_value = false;
     if (!ForEach(w.data, [&](const WireField& e) {
-          if (e.number == 1) return DecodeValue(f.map_key, nullptr, e, depth + 1, where + " key", &key);
+          if (e.number == 1)
+            return DecodeValue(f.map_key, nullptr, e, depth + 1, where + " key", &key);
           if (e.number == 2) {
             has_value = true;
             return DecodeValue(f.map_value, f.message, e, depth + 1, where, &value);
@@ -647,7 +698,13 @@ bool DecodeProtobufObject(const std::string& body, nlohmann::json* out, std::str
   std::string err;
   Decoder d(body, &err);
   Json j;
-  if (!d.DecodeObject(body, 0, &j)) {
+  bool ok = false;
+  try {
+    ok = d.DecodeObject(body, 0, &j);
+  } catch (const std::exception& e) {  // only allocation failures are expected here
+    err = std::string("protobuf: ") + e.what();
+  }
+  if (!ok) {
     *error = err.empty() ? "protobuf: malformed body" : err;
     return false;
   }
@@ -660,7 +717,13 @@ bool DecodeProtobufMessage(const schema::Message& m, std::string_view data, nloh
   std::string err;
   Decoder d(data, &err);
   Json j;
-  if (!d.DecodeMessage(m, data, 1, &j)) {
+  bool ok = false;
+  try {
+    ok = d.DecodeMessage(m, data, 1, &j);
+  } catch (const std::exception& e) {
+    err = std::string("protobuf: ") + e.what();
+  }
+  if (!ok) {
     *error = err.empty() ? "protobuf: malformed message" : err;
     return false;
   }

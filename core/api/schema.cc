@@ -57,8 +57,15 @@ constexpr std::string_view kMetaPackage = "k8s.io.apimachinery.pkg.apis.meta.v1"
 
 // Kinds every group version serves, whose messages live in meta.v1.
 constexpr std::string_view kMetaKinds[] = {
-    "Status",        "DeleteOptions", "ListOptions", "GetOptions", "CreateOptions",
-    "UpdateOptions", "PatchOptions",  "WatchEvent",  "PartialObjectMetadata",
+    "Status",
+    "DeleteOptions",
+    "ListOptions",
+    "GetOptions",
+    "CreateOptions",
+    "UpdateOptions",
+    "PatchOptions",
+    "WatchEvent",
+    "PartialObjectMetadata",
     "PartialObjectMetadataList",
 };
 

@@ -5,8 +5,8 @@
 // (core/api/builtin_schema.inc); this is the API over it.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,9 +48,9 @@ struct Field {
   int number = 0;         // the protobuf field number
   Kind kind = Kind::kString;
   bool repeated = false;
-  bool omit_empty = false;  // the JSON leaves out its zero value (omitempty)
-  bool pointer = false;     // optional in Go (a pointer): a zero value is still sent
-  bool inlined = false;     // a message whose fields the JSON shows in the parent's object
+  bool omit_empty = false;           // the JSON leaves out its zero value (omitempty)
+  bool pointer = false;              // optional in Go (a pointer): a zero value is still sent
+  bool inlined = false;              // a message whose fields the JSON shows in the parent's object
   const Message* message = nullptr;  // kMessage, or a kMap's value when that is a message
   Kind map_key = Kind::kString;      // kMap only
   Kind map_value = Kind::kString;    // kMap only
@@ -61,7 +61,7 @@ struct Field {
 struct Message {
   std::string_view full_name;  // "k8s.io.api.core.v1.Pod"
   Shape shape = Shape::kObject;
-  bool is_kind = false;  // a top-level kind: its JSON carries apiVersion and kind
+  bool is_kind = false;       // a top-level kind: its JSON carries apiVersion and kind
   std::vector<Field> fields;  // by number
 
   // "Pod".

@@ -6,6 +6,7 @@
 
 #include "core/api/meta.h"
 #include "core/api/printers.h"
+#include "core/api/protobuf.h"
 #include "core/api/selectors.h"
 #include "core/api/strategic_merge.h"
 #include "core/apiserver/api_error.h"
@@ -46,13 +47,21 @@ bool WantsTable(const net::HttpRequest& req) {
   return req.Header("accept").find("as=Table") != std::string::npos;
 }
 
-// Parses a request body as a JSON object; YAML bodies are not accepted yet.
+// Parses a request body as a JSON object: JSON, or protobuf (what client-go's
+// typed clients send) decoded into JSON; YAML bodies are not accepted yet.
 bool ParseBody(const net::HttpRequest& req, Json* out, ApiError* err) {
   std::string ct = req.Header("content-type");
   ct = ct.substr(0, ct.find(';'));
+  if (ct == api::kProtobufContentType) {
+    std::string error;
+    if (!api::DecodeProtobufObject(req.body, out, &error)) {
+      *err = ApiError::BadRequest("the body of the request could not be decoded: " + error);
+      return false;
+    }
+    return true;
+  }
   if (!ct.empty() && ct != "application/json" && ct != "application/yaml" &&
       ct.find("+json") == std::string::npos && ct.find("+yaml") == std::string::npos) {
-    // Protobuf bodies are refused with 415, and client-go switches to JSON.
     *err = {415, "UnsupportedMediaType",
             "the body of the request was in an unknown format - accepted media types include: "
             "application/json, application/yaml"};
