@@ -7,6 +7,7 @@
 #include "core/api/meta.h"
 #include "core/api/printers.h"
 #include "core/api/protobuf.h"
+#include "core/api/schema.h"
 #include "core/api/selectors.h"
 #include "core/api/strategic_merge.h"
 #include "core/apiserver/api_error.h"
@@ -137,6 +138,36 @@ struct Call {
   }
 };
 
+// fieldValidation: unknown fields are an error (Strict, kubectl's default),
+// a warning (Warn, the server's default) or nothing (Ignore), as upstream.
+bool CheckFields(Call& c, const Json& o, ApiError* err) {
+  std::string mode = c.req.Param("fieldValidation");
+  if (mode.empty()) mode = "Warn";
+  if (mode != "Strict" && mode != "Warn" && mode != "Ignore") {
+    *err = ApiError::BadRequest("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\"");
+    return false;
+  }
+  if (mode == "Ignore") return true;
+  const api::schema::Message* m = api::schema::MessageForKind(c.type.api_version(), c.type.kind);
+  if (!m) return true;
+  std::vector<std::string> unknown;
+  api::schema::UnknownFields(*m, o, &unknown);
+  if (unknown.empty()) return true;
+  if (mode == "Warn") {
+    std::string warning;
+    for (const auto& f : unknown)
+      warning += (warning.empty() ? "" : ", ") + std::string("299 - \"unknown field \\\"") + f + "\\\"\"";
+    c.resp.SetHeader("Warning", warning);
+    return true;
+  }
+  std::string msg = c.type.kind + " in version \"" + c.type.version + "\" cannot be handled as a " +
+                    c.type.kind + ": strict decoding error: ";
+  for (size_t i = 0; i < unknown.size(); i++)
+    msg += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
+  *err = ApiError::BadRequest(msg);
+  return false;
+}
+
 // Namespaced writes need an existing namespace that is not terminating.
 bool CheckNamespace(Call& c, ApiError* err) {
   if (!c.type.namespaced) return true;
@@ -252,7 +283,8 @@ void List(Call& c) {
 void Create(Call& c) {
   Json o;
   ApiError err;
-  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err)) return SendError(c.resp, err);
+  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) || !CheckFields(c, o, &err))
+    return SendError(c.resp, err);
   Json& meta = o["metadata"];
   if (c.type.namespaced) {
     std::string ns = meta.value("namespace", "");
@@ -378,7 +410,8 @@ bool CheckIdentity(Call& c, Json& o, ApiError* err) {
 void Update(Call& c) {
   Json o;
   ApiError err;
-  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) || !CheckIdentity(c, o, &err))
+  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) ||
+      !CheckIdentity(c, o, &err) || !CheckFields(c, o, &err))
     return SendError(c.resp, err);
   store::KeyValue cur;
   store::Status s = c.state->Get(c.key(c.info.name), &cur);
@@ -436,7 +469,8 @@ void Patch(Call& c) {
       return SendError(c.resp, err);
     }
     ApiError err;
-    if (!next.is_object() || !CheckTypeMeta(c.type, next, &err) || !CheckIdentity(c, next, &err)) {
+    if (!next.is_object() || !CheckTypeMeta(c.type, next, &err) || !CheckIdentity(c, next, &err) ||
+        !CheckFields(c, next, &err)) {
       if (err.message.empty()) err = ApiError::BadRequest("the patch did not produce an object");
       return SendError(c.resp, err);
     }
