@@ -669,6 +669,86 @@ void DeleteCollection(Call& c) {
   SendJson(c.resp, 200, list);
 }
 
+// The autoscaling/v1 Scale of a scalable object.
+Json ScaleOf(const Json& o) {
+  const Json& meta = o["metadata"];
+  std::string selector;
+  const Json sel = o.contains("spec") ? o["spec"].value("selector", Json::object()) : Json::object();
+  if (sel.is_object()) {
+    const Json labels = sel.value("matchLabels", Json::object());  // outlives the loop
+    for (const auto& [k, v] : labels.items())
+      selector += (selector.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : "");
+    for (const auto& e : sel.value("matchExpressions", Json::array())) {
+      std::string op = e.value("operator", ""), key = e.value("key", ""), vals;
+      for (const auto& v : e.value("values", Json::array()))
+        vals += (vals.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : "");
+      std::string term = op == "In" ? key + " in (" + vals + ")"
+                         : op == "NotIn" ? key + " notin (" + vals + ")"
+                         : op == "Exists" ? key : "!" + key;
+      selector += (selector.empty() ? "" : ",") + term;
+    }
+  }
+  Json scale = {{"kind", "Scale"},
+                {"apiVersion", "autoscaling/v1"},
+                {"metadata",
+                 {{"name", meta.value("name", "")},
+                  {"namespace", meta.value("namespace", "")},
+                  {"uid", meta.value("uid", "")},
+                  {"resourceVersion", meta.value("resourceVersion", "")},
+                  {"creationTimestamp", meta.value("creationTimestamp", "")}}},
+                {"spec", {{"replicas", o.contains("spec") ? o["spec"].value("replicas", 0) : 0}}},
+                {"status", {{"replicas", o.contains("status") ? o["status"].value("replicas", 0) : 0}}}};
+  if (!selector.empty()) scale["status"]["selector"] = selector;
+  return scale;
+}
+
+// GET, PUT and PATCH of the scale subresource change only spec.replicas.
+void Scale(Call& c) {
+  for (int attempt = 0;; attempt++) {
+    store::KeyValue cur;
+    store::Status s = c.state->Get(c.key(c.info.name), &cur);
+    if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
+    Json obj = Decode(cur), scale = ScaleOf(obj);
+    if (c.info.verb == "get") return SendJson(c.resp, 200, scale);
+    Json next;
+    ApiError err;
+    std::string ct = c.req.Header("content-type");
+    ct = ct.substr(0, ct.find(';'));
+    try {
+      if (c.info.verb == "update") {
+        if (!ParseBody(c.req, &next, &err)) return SendError(c.resp, err);
+      } else if (ct == "application/json-patch+json") {
+        next = scale.patch(Json::parse(c.req.body));
+      } else {
+        next = scale;
+        next.merge_patch(Json::parse(c.req.body));
+      }
+    } catch (const std::exception& e) {
+      return SendError(c.resp, ApiError::BadRequest(std::string("error decoding patch: ") + e.what()));
+    }
+    if (!next.is_object() || !next.contains("spec") || !next["spec"].is_object() ||
+        !next["spec"].contains("replicas") || !next["spec"]["replicas"].is_number_integer())
+      return SendError(c.resp, ApiError::BadRequest("the scale must have spec.replicas"));
+    int64_t replicas = next["spec"]["replicas"].get<int64_t>();
+    if (replicas < 0)
+      return SendError(c.resp, ApiError::Invalid(c.type, c.info.name,
+                                                 {{"Invalid value", "spec.replicas",
+                                                   "must be greater than or equal to 0",
+                                                   std::to_string(replicas)}}));
+    std::string rv = next.contains("metadata") && next["metadata"].is_object()
+                         ? next["metadata"].value("resourceVersion", "") : "";
+    if (!rv.empty() && rv != std::to_string(cur.mod_revision))
+      return SendError(c.resp, ApiError::FromStore(store::Status::Conflict(""), c.type, c.info.name));
+    obj["spec"]["replicas"] = replicas;
+    RequestInfo main_info = c.info;
+    main_info.subresource.clear();
+    Call main{c.state, main_info, c.type, c.req, c.resp};
+    Written w = WriteUpdate(main, obj, cur, cur.mod_revision);
+    if (w.ok) return SendJson(c.resp, 200, ScaleOf(w.object));
+    if (w.error.code != 409 || !rv.empty() || attempt >= 8) return SendError(c.resp, w.error);
+  }
+}
+
 }  // namespace
 
 bool ParseRequestBody(const net::HttpRequest& req, Json* out, ApiError* err) {
@@ -678,11 +758,17 @@ bool ParseRequestBody(const net::HttpRequest& req, Json* out, ApiError* err) {
 void Rest::Serve(const RequestInfo& info, net::HttpRequest& req, net::HttpResponse& resp) {
   if (!info.type) return SendError(resp, ApiError::NotFoundPath());
   const ResourceType& t = *info.type;
-  if (!info.subresource.empty() && !(info.subresource == "status" && t.has_status))
+  if (!info.subresource.empty() && !(info.subresource == "status" && t.has_status) &&
+      !(info.subresource == "scale" && t.has_scale))
     return SendError(resp, ApiError::NotFoundPath());
   if (t.namespaced && info.ns.empty() && info.verb != "list" && info.verb != "watch")
     return SendError(resp, ApiError::NotFoundPath());
   Call c{state_, info, t, req, resp};
+  if (info.subresource == "scale") {
+    if (info.verb == "get" || info.verb == "update" || info.verb == "patch") return Scale(c);
+    return SendError(resp, ApiError::MethodNotAllowed(
+                               "the server does not allow this method on the requested resource"));
+  }
   if (info.verb == "get") return Get(c);
   if (info.verb == "list") return List(c);
   if (info.verb == "watch") return Watch(c);

@@ -159,6 +159,26 @@ sleep 0.5
 k get cm demo -o name --token="$token" --kubeconfig=/dev/null --server="$(grep server: "$KUBECONFIG" | awk '{print $2}')" --insecure-skip-tls-verify
 assert_eq "$OUT" "configmap/demo" "the robot lists configmaps with view"
 
+step "typed kubectl commands (protobuf bodies) and the scale subresource"
+k create deployment web --image=nginx --replicas=2
+assert_eq "$OUT" "deployment.apps/web created"
+k scale deployment web --replicas=4
+assert_eq "$OUT" "deployment.apps/web scaled"
+k get deployment web -o jsonpath='{.spec.replicas} {.metadata.generation}'
+assert_eq "$OUT" "4 2"
+k create secret generic creds --from-literal=password=s3cret
+assert_eq "$OUT" "secret/creds created"
+k get secret creds -o jsonpath='{.data.password}'
+assert_eq "$OUT" "czNjcmV0"
+k auth can-i create deployments
+assert_eq "$OUT" "yes"
+k auth can-i create deployments --as=bob
+assert_eq "$OUT" "no"
+k auth whoami -o jsonpath='{.status.userInfo.username}'
+assert_eq "$OUT" "system:admin"
+k create token robot
+assert_match "$OUT" '^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "a ServiceAccount token"
+
 step "anonymous requests get 401"
 port=$(grep server: "$KUBECONFIG" | sed 's/.*://')
 run curl -sk "https://127.0.0.1:$port/api/v1/namespaces"
