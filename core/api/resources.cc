@@ -98,7 +98,7 @@ std::vector<ResourceType> MakeTypes() {
   // scheduling.k8s.io/v1
   v.push_back(T("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", {"pc"}, false));
   // events.k8s.io/v1: the same objects as core/v1 events
-  auto ev = CreateOnUpdate(T("events.k8s.io", "v1", "Event", "events", {"ev"}, true));
+  auto ev = CreateOnUpdate(T("events.k8s.io", "v1", "Event", "events", {}, true));
   ev.storage_group = "";
   v.push_back(ev);
   // Reviews: answered on create, never stored.
