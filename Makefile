@@ -3,6 +3,7 @@
 #   make                 build/kubit (static, stripped)
 #   make test            unit tests (doctest) and the e2e suite
 #   make bench-store     store benchmark against raw SQLite
+#   make bench-api       API server benchmark (the real binary) against the store
 #   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
 #   make test-cross ARCH=...      the store's unit tests under qemu-user
 #   make deps            install build and test dependencies (apt-get)
@@ -39,7 +40,7 @@ DEPS_STAMP := build/.deps-$(ARCH)
 CPPFLAGS := -I. -isystem build/third_party $(SYSROOT_FLAGS) -MMD -MP
 CXXFLAGS := -std=c++20 -O2 -g0 -Wall -Wextra -Wno-missing-field-initializers -Wno-psabi -pthread
 LDFLAGS := -static -s -pthread $(SYSROOT_FLAGS)
-LIBS := -lsqlite3 -lssl -lcrypto -lz -ldl
+LIBS := -lsqlite3 -lssl -lcrypto -lz -ldl -lyaml-cpp
 
 STORE_SRCS := $(wildcard store/*.cc)
 LIB_SRCS := $(STORE_SRCS) $(wildcard net/*.cc core/*/*.cc)
@@ -62,7 +63,7 @@ FUZZ_RUN = @mkdir -p build/fuzz/corpus && echo "fuzz: $(FUZZ_SECONDS) s of build
   (tail -60 build/fuzz/last.log; false) && grep -E '^(Done|stat::new_units)' build/fuzz/last.log
 FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps test unit e2e fuzz bench-store cross test-cross clean
+.PHONY: all deps test unit e2e fuzz bench-store bench-api cross test-cross clean
 all: $(B)/kubit
 
 deps:
@@ -130,6 +131,9 @@ e2e: $(B)/kubit
 
 bench-store: $(B)/bench/store_bench
 	$(B)/bench/store_bench
+
+bench-api: $(B)/bench/api_bench $(B)/kubit
+	$(B)/bench/api_bench $(abspath $(B)/kubit)
 
 cross:
 	@test "$(ARCH)" != native || (echo "usage: make cross ARCH=arm64|armhf" >&2; false)

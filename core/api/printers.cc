@@ -11,6 +11,8 @@
 // prints as that default would.
 #include "core/api/printers.h"
 
+#include "core/api/custom_resources.h"
+
 #include <time.h>
 
 #include <algorithm>
@@ -197,7 +199,7 @@ Instant ParseTime(const std::string& s) {
 
 Instant ParseTime(const Json& v) { return ParseTime(Str(v)); }
 
-Instant Now() {
+Instant NowInstant() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return {false, static_cast<int64_t>(ts.tv_sec), static_cast<int32_t>(ts.tv_nsec)};
@@ -222,7 +224,7 @@ int64_t SecondsBetween(const Instant& from, const Instant& to) {
 // Upstream's translateTimestampSince: "<unknown>" for the zero time.
 std::string Since(const Instant& t) {
   if (t.zero) return "<unknown>";
-  return HumanDuration(SecondsBetween(t, Now()));
+  return HumanDuration(SecondsBetween(t, NowInstant()));
 }
 std::string Since(const Json& v) { return Since(ParseTime(v)); }
 
@@ -863,7 +865,7 @@ Printer JobPrinter() {
               Instant start = ParseTime(At(o, {"status", "startTime"}));
               Instant end = Has(o, {"status", "completionTime"})
                                 ? ParseTime(At(o, {"status", "completionTime"}))
-                                : Now();
+                                : NowInstant();
               duration = HumanDuration(SecondsBetween(start, end));
             }
             std::string status = "Running";
@@ -1664,11 +1666,12 @@ std::string HumanDuration(int64_t seconds) {
 int64_t SecondsSince(const std::string& ts) {
   Instant t = ParseTime(ts);
   if (t.zero) return 0;
-  return SecondsBetween(t, Now());
+  return SecondsBetween(t, NowInstant());
 }
 
 Json ToTable(const ResourceType& type, const std::vector<Json>& objects,
              const std::string& include_object) {
+  if (type.custom) return CustomResourceTable(type, objects, include_object);
   const Printer& printer = PrinterFor(type);
   Json defs = Json::array();
   for (const Column& c : printer.columns)

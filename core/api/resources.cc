@@ -1,5 +1,9 @@
 #include "core/api/resources.h"
 
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+
 namespace kubit::api {
 namespace {
 
@@ -139,16 +143,23 @@ const std::vector<ResourceType>& BuiltinTypes() {
   return types;
 }
 
-const ResourceType* FindType(const std::string& group, const std::string& version,
-                             const std::string& plural) {
-  for (const auto& t : BuiltinTypes())
-    if (t.group == group && t.version == version && t.plural == plural) return &t;
-  return nullptr;
+namespace {
+
+struct CustomTypes {
+  std::shared_mutex mu;
+  std::deque<ResourceType> all;  // never shrinks: pointers stay valid
+  std::vector<const ResourceType*> served;
+};
+
+CustomTypes& Custom() {
+  static CustomTypes c;
+  return c;
 }
 
-std::vector<GroupVersions> BuiltinGroups() {
+std::vector<GroupVersions> GroupsOf(const std::vector<const ResourceType*>& types) {
   std::vector<GroupVersions> out;
-  for (const auto& t : BuiltinTypes()) {
+  for (const ResourceType* tp : types) {
+    const ResourceType& t = *tp;
     GroupVersions* g = nullptr;
     for (auto& x : out)
       if (x.group == t.group) g = &x;
@@ -162,5 +173,45 @@ std::vector<GroupVersions> BuiltinGroups() {
   }
   return out;
 }
+
+}  // namespace
+
+const ResourceType* FindType(const std::string& group, const std::string& version,
+                             const std::string& plural) {
+  for (const auto& t : BuiltinTypes())
+    if (t.group == group && t.version == version && t.plural == plural) return &t;
+  CustomTypes& c = Custom();
+  std::shared_lock<std::shared_mutex> lock(c.mu);
+  for (const ResourceType* t : c.served)
+    if (t->group == group && t->version == version && t->plural == plural) return t;
+  return nullptr;
+}
+
+void SetCustomTypes(const std::vector<ResourceType>& types) {
+  CustomTypes& c = Custom();
+  std::unique_lock<std::shared_mutex> lock(c.mu);
+  c.served.clear();
+  for (const auto& t : types) {
+    c.all.push_back(t);
+    c.served.push_back(&c.all.back());
+  }
+}
+
+std::vector<const ResourceType*> ServedTypes() {
+  std::vector<const ResourceType*> out;
+  for (const auto& t : BuiltinTypes()) out.push_back(&t);
+  CustomTypes& c = Custom();
+  std::shared_lock<std::shared_mutex> lock(c.mu);
+  out.insert(out.end(), c.served.begin(), c.served.end());
+  return out;
+}
+
+std::vector<GroupVersions> BuiltinGroups() {
+  std::vector<const ResourceType*> types;
+  for (const auto& t : BuiltinTypes()) types.push_back(&t);
+  return GroupsOf(types);
+}
+
+std::vector<GroupVersions> ServedGroups() { return GroupsOf(ServedTypes()); }
 
 }  // namespace kubit::api

@@ -2,10 +2,18 @@
 // as discovery serves them and as REST paths and storage keys use them.
 #pragma once
 
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 namespace kubit::api {
+
+// A column of a custom resource's table (a CRD's additionalPrinterColumns).
+struct PrinterColumn {
+  std::string name, type, format, description, json_path;
+  int priority = 0;
+};
 
 struct ResourceType {
   std::string group;    // "" for the core group
@@ -27,6 +35,13 @@ struct ResourceType {
   // groups serve one resource (events.k8s.io events live with core events).
   std::string storage_group;
 
+  // Custom resources (from a CustomResourceDefinition).
+  bool custom = false;
+  std::string crd_name;                           // "<plural>.<group>"
+  std::shared_ptr<const nlohmann::json> schema;   // this version's openAPIV3Schema
+  std::vector<PrinterColumn> printer_columns;
+  std::string spec_replicas_path, status_replicas_path, label_selector_path;  // scale
+
   std::string api_version() const { return group.empty() ? version : group + "/" + version; }
   std::string list_kind() const { return kind + "List"; }
   // "/registry/<group>/<plural>/" (core is spelled "core").
@@ -37,14 +52,23 @@ struct ResourceType {
 
 // Every built-in type, grouped by API group in discovery order.
 const std::vector<ResourceType>& BuiltinTypes();
-// The type served at group/version/plural, or null.
+// The type served at group/version/plural (built-in or custom), or null.
 const ResourceType* FindType(const std::string& group, const std::string& version,
                              const std::string& plural);
+
+// Custom types, served from CustomResourceDefinitions: the API server
+// replaces the whole set whenever a CRD changes. Pointers handed out stay
+// valid for the life of the process; a retired type is no longer found.
+void SetCustomTypes(const std::vector<ResourceType>& types);
+// Every type served now: built-in, then custom.
+std::vector<const ResourceType*> ServedTypes();
 // The groups in discovery order, each with its versions (preferred first).
 struct GroupVersions {
   std::string group;
   std::vector<std::string> versions;
 };
 std::vector<GroupVersions> BuiltinGroups();
+// Built-in and custom groups.
+std::vector<GroupVersions> ServedGroups();
 
 }  // namespace kubit::api

@@ -24,9 +24,20 @@ struct FieldRow {
   Kind map_value = Kind::kString;
 };
 
-constexpr uint8_t kListWrapper = 1, kIsKind = 2;
+// Patch and list facts of the fields that have them.
+struct FieldExtRow {
+  uint16_t field;  // index into kFieldRows
+  uint16_t flags;
+  const char* merge_key = "";
+  const char* list_map_keys = "";  // comma-separated
+};
+
+constexpr uint8_t kListWrapper = 1, kIsKind = 2, kAtomicStruct = 4, kGranularStruct = 8;
 // Field flags.
-constexpr uint8_t REP = 1, OE = 2, PTR = 4, IN = 8;
+constexpr uint8_t REP = 1, OE = 2, PTR = 4, IN = 8, REQ = 16;
+// Field patch and list flags.
+constexpr uint16_t PS_MERGE = 1, PS_RETAIN = 2, PS_REPLACE = 4, LT_ATOMIC = 8, LT_SET = 16,
+                   LT_MAP = 32, MT_ATOMIC = 64, MT_GRANULAR = 128;
 // Kinds, short for the table.
 constexpr Kind S = Kind::kString, B = Kind::kBool, I32 = Kind::kInt32, I64 = Kind::kInt64,
                U32 = Kind::kUint32, U64 = Kind::kUint64, F = Kind::kFloat, D = Kind::kDouble,
@@ -36,6 +47,7 @@ constexpr Kind S = Kind::kString, B = Kind::kBool, I32 = Kind::kInt32, I64 = Kin
 
 constexpr size_t kMessageCount = sizeof(kMessageRows) / sizeof(kMessageRows[0]);
 constexpr size_t kFieldCount = sizeof(kFieldRows) / sizeof(kFieldRows[0]);
+constexpr size_t kFieldExtCount = sizeof(kFieldExtRows) / sizeof(kFieldExtRows[0]);
 
 // Messages the API's JSON shows as something other than an object of fields.
 struct SpecialShape {
@@ -82,6 +94,8 @@ struct Registry {
       m.full_name = r.name;
       m.shape = (r.flags & kListWrapper) ? Shape::kStringList : Shape::kObject;
       m.is_kind = (r.flags & kIsKind) != 0;
+      if (r.flags & kAtomicStruct) m.struct_type = MapType::kAtomic;
+      if (r.flags & kGranularStruct) m.struct_type = MapType::kGranular;
       for (const SpecialShape& s : kSpecialShapes)
         if (s.name == m.full_name) m.shape = s.shape;
       m.fields.reserve(r.field_count);
@@ -98,10 +112,35 @@ struct Registry {
         f.message = fr.message >= 0 ? &messages[fr.message] : nullptr;
         f.map_key = fr.map_key;
         f.map_value = fr.map_value;
+        f.required = fr.flags & REQ;
         m.fields.push_back(f);
       }
       fields += m.fields.size();
       by_name.emplace(m.full_name, &m);
+    }
+    // The rows are in field order, as are the messages' fields.
+    size_t x = 0;
+    for (size_t i = 0; i < kMessageCount && x < kFieldExtCount; i++) {
+      const MessageRow& r = kMessageRows[i];
+      while (x < kFieldExtCount && kFieldExtRows[x].field < size_t(r.first_field) + r.field_count) {
+        const FieldExtRow& e = kFieldExtRows[x++];
+        Field& f = messages[i].fields[e.field - r.first_field];
+        f.patch_merge = e.flags & PS_MERGE;
+        f.patch_retain_keys = e.flags & PS_RETAIN;
+        f.patch_replace = e.flags & PS_REPLACE;
+        f.patch_merge_key = e.merge_key;
+        if (e.flags & LT_ATOMIC) f.list_type = ListType::kAtomic;
+        if (e.flags & LT_SET) f.list_type = ListType::kSet;
+        if (e.flags & LT_MAP) f.list_type = ListType::kMap;
+        if (e.flags & MT_ATOMIC) f.map_type = MapType::kAtomic;
+        if (e.flags & MT_GRANULAR) f.map_type = MapType::kGranular;
+        std::string_view keys = e.list_map_keys;
+        while (!keys.empty()) {
+          size_t comma = keys.find(',');
+          f.list_map_keys.push_back(keys.substr(0, comma));
+          keys = comma == std::string_view::npos ? std::string_view() : keys.substr(comma + 1);
+        }
+      }
     }
   }
 };
@@ -132,6 +171,40 @@ void WalkValue(const Field& f, const nlohmann::json& v, const std::string& path,
   }
 }
 
+void Prune(const Message& m, nlohmann::json* obj, bool top);
+
+void PruneValue(const Field& f, nlohmann::json* v) {
+  if (!f.message || f.message->shape != Shape::kObject) return;
+  if (f.is_map()) {
+    if (!v->is_object()) return;
+    for (auto it = v->begin(); it != v->end(); ++it)
+      if (it.value().is_object()) Prune(*f.message, &it.value(), false);
+  } else if (f.repeated) {
+    if (!v->is_array()) return;
+    for (auto& e : *v)
+      if (e.is_object()) Prune(*f.message, &e, false);
+  } else if (v->is_object()) {
+    Prune(*f.message, v, false);
+  }
+}
+
+void Prune(const Message& m, nlohmann::json* obj, bool top) {
+  for (auto it = obj->begin(); it != obj->end();) {
+    const std::string& key = it.key();
+    if ((top || m.is_kind) && (key == "apiVersion" || key == "kind")) {
+      ++it;
+      continue;
+    }
+    const Field* f = m.FieldByName(key);
+    if (!f) {
+      it = obj->erase(it);
+      continue;
+    }
+    PruneValue(*f, &it.value());
+    ++it;
+  }
+}
+
 void Walk(const Message& m, const nlohmann::json& obj, const std::string& prefix, bool top,
           std::vector<std::string>* paths) {
   for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -148,6 +221,14 @@ void Walk(const Message& m, const nlohmann::json& obj, const std::string& prefix
 }
 
 }  // namespace
+
+std::string Field::patch_strategy() const {
+  std::string s;
+  if (patch_merge) s = "merge";
+  if (patch_retain_keys) s += s.empty() ? "retainKeys" : ",retainKeys";
+  if (patch_replace) s += s.empty() ? "replace" : ",replace";
+  return s;
+}
 
 std::string_view Message::name() const {
   size_t dot = full_name.rfind('.');
@@ -186,7 +267,12 @@ std::string ProtoPackage(std::string_view api_version) {
   if (group.empty() || group == "core") return "k8s.io.api.core." + std::string(version);
   if (group == "meta.k8s.io") return "k8s.io.apimachinery.pkg.apis.meta." + std::string(version);
   // "apps", "policy", "networking.k8s.io", "rbac.authorization.k8s.io": the
-  // package is named after the group's first label.
+  // package is named after the group's first label. Other groups with dots
+  // (every custom resource's, "apps.example.com") are not built in.
+  constexpr std::string_view kK8sIo = ".k8s.io";
+  if (group.find('.') != std::string_view::npos &&
+      (group.size() <= kK8sIo.size() || group.substr(group.size() - kK8sIo.size()) != kK8sIo))
+    return "";
   std::string_view first = group.substr(0, group.find('.'));
   if (first.empty()) return "";
   return "k8s.io.api." + std::string(first) + "." + std::string(version);
@@ -208,6 +294,11 @@ size_t FieldCount() { return R().fields; }
 void UnknownFields(const Message& m, const nlohmann::json& obj, std::vector<std::string>* paths) {
   if (!obj.is_object()) return;
   Walk(m, obj, "", true, paths);
+}
+
+void PruneUnknownFields(const Message& m, nlohmann::json* obj) {
+  if (!obj || !obj->is_object()) return;
+  Prune(m, obj, true);
 }
 
 }  // namespace kubit::api::schema

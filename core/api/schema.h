@@ -1,8 +1,10 @@
 // The schema of the built-in API types: every message of the Kubernetes
-// v1.32 built-in groups with its fields (JSON name, protobuf number, type
-// and JSON flags). It drives protobuf decoding of request bodies and the
-// unknown-field check of strict decoding. The table itself is generated
-// (core/api/builtin_schema.inc); this is the API over it.
+// v1.32 built-in groups with its fields (JSON name, protobuf number, type,
+// JSON flags, strategic merge patch strategy and merge key, list and map
+// types). It drives protobuf decoding of request bodies, the unknown-field
+// check of strict decoding, strategic merge patch and the OpenAPI documents.
+// The table itself is generated (core/api/builtin_schema.inc); this is the
+// API over it.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,22 @@ enum class Shape : uint8_t {
   kFieldsV1,      // meta.v1.FieldsV1: any JSON value
 };
 
+// How server-side apply and the OpenAPI's x-kubernetes-list-type treat a
+// list (the +listType marker).
+enum class ListType : uint8_t {
+  kUnset,
+  kAtomic,  // replaced as a whole
+  kSet,     // scalars, each present once
+  kMap,     // objects keyed by list_map_keys
+};
+
+// x-kubernetes-map-type of a map or struct (+mapType / +structType).
+enum class MapType : uint8_t {
+  kUnset,
+  kAtomic,
+  kGranular,
+};
+
 struct Message;
 
 struct Field {
@@ -54,14 +72,30 @@ struct Field {
   const Message* message = nullptr;  // kMessage, or a kMap's value when that is a message
   Kind map_key = Kind::kString;      // kMap only
   Kind map_value = Kind::kString;    // kMap only
+  bool required = false;  // neither omitempty nor +optional: the OpenAPI's "required"
+
+  // Strategic merge patch: the patchStrategy struct tag ("merge",
+  // "retainKeys", "merge,retainKeys", "replace") and patchMergeKey.
+  bool patch_merge = false;
+  bool patch_retain_keys = false;
+  bool patch_replace = false;
+  std::string_view patch_merge_key;  // "name"; empty for lists of scalars
+  // +listType, +listMapKey (in order), +mapType or field-level +structType.
+  ListType list_type = ListType::kUnset;
+  std::vector<std::string_view> list_map_keys;
+  MapType map_type = MapType::kUnset;
 
   bool is_map() const { return kind == Kind::kMap; }
+  // The patch strategy as the struct tag and x-kubernetes-patch-strategy
+  // spell it: "merge", "retainKeys", "merge,retainKeys", "replace" or "".
+  std::string patch_strategy() const;
 };
 
 struct Message {
   std::string_view full_name;  // "k8s.io.api.core.v1.Pod"
   Shape shape = Shape::kObject;
   bool is_kind = false;       // a top-level kind: its JSON carries apiVersion and kind
+  MapType struct_type = MapType::kUnset;  // +structType on the type
   std::vector<Field> fields;  // by number
 
   // "Pod".
@@ -76,7 +110,7 @@ const Message* FindMessage(std::string_view full_name);
 // The protobuf package of an API group version: "v1" -> "k8s.io.api.core.v1",
 // "rbac.authorization.k8s.io/v1" -> "k8s.io.api.rbac.v1", "meta.k8s.io/v1"
 // -> "k8s.io.apimachinery.pkg.apis.meta.v1". Empty if the apiVersion is
-// malformed.
+// malformed or its group, dotted but not under k8s.io, is a custom one.
 std::string ProtoPackage(std::string_view api_version);
 // The message of a kind: ("apps/v1", "Deployment") -> k8s.io.api.apps.v1.
 // Deployment. The options kinds every group version serves (DeleteOptions,
@@ -93,5 +127,9 @@ size_t FieldCount();
 // (Time, Quantity, IntOrString, RawExtension, FieldsV1, ...) are not walked
 // into, and values of the wrong JSON type are left to other checks.
 void UnknownFields(const Message& m, const nlohmann::json& obj, std::vector<std::string>* paths);
+
+// Removes from `obj` the fields UnknownFields reports, as upstream drops
+// the unknown fields of built-in kinds when it decodes them.
+void PruneUnknownFields(const Message& m, nlohmann::json* obj);
 
 }  // namespace kubit::api::schema

@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/api/openapi.h"
 #include "core/api/resources.h"
 #include "core/apiserver/api_error.h"
+#include "core/apiserver/responses.h"
 #include "core/apiserver/request_info.h"
 #include "core/apiserver/rest.h"
 #include "core/apiserver/reviews.h"
@@ -19,16 +21,6 @@ namespace {
 
 using api::Json;
 
-void SendJson(net::HttpResponse& resp, int code, const Json& body) {
-  resp.SetHeader("Content-Type", "application/json");
-  resp.Send(code, body.dump());
-}
-
-void SendError(net::HttpResponse& resp, const ApiError& e) {
-  resp.SetHeader("Content-Type", "application/json");
-  resp.Send(e.code, e.ToJson());
-}
-
 bool InGroup(const UserInfo& u, const std::string& g) {
   for (const auto& x : u.groups)
     if (x == g) return true;
@@ -37,7 +29,8 @@ bool InGroup(const UserInfo& u, const std::string& g) {
 
 Json ResourceList(const std::string& group, const std::string& version) {
   Json resources = Json::array();
-  for (const auto& t : api::BuiltinTypes()) {
+  for (const api::ResourceType* tp : api::ServedTypes()) {
+    const api::ResourceType& t = *tp;
     if (t.group != group || t.version != version) continue;
     Json r = {{"name", t.plural},          {"singularName", t.singular},
               {"namespaced", t.namespaced}, {"kind", t.kind},
@@ -78,7 +71,8 @@ ApiServer::ApiServer(ApiServerOptions options, store::Store* state, const Cluste
       pki_(pki),
       authn_(pki, state),
       rbac_(state),
-      reviews_(&authn_, &rbac_, state) {}
+      reviews_(&authn_, &rbac_, state),
+      crds_(state) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -87,6 +81,11 @@ bool ApiServer::Start(std::string* error) {
   store::Status s = rest.EnsureDefaultNamespaces();
   if (!s.ok()) {
     *error = "cannot create the default namespaces: " + s.ToString();
+    return false;
+  }
+  s = crds_.Start();
+  if (!s.ok()) {
+    *error = "cannot start serving custom resources: " + s.ToString();
     return false;
   }
   s = rbac_.Start();
@@ -108,6 +107,7 @@ bool ApiServer::Start(std::string* error) {
 void ApiServer::Stop() {
   if (http_) http_->Stop();
   rbac_.Stop();
+  crds_.Stop();
 }
 
 // system:masters may do anything, as upstream's privileged-group authorizer
@@ -221,6 +221,20 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
     resp.Send(200, "ok");
     return;
   }
+  if (path == "/openapi/v3" || path == "/openapi/v3/") {
+    resp.SetHeader("Content-Type", "application/json");
+    resp.Send(200, api::OpenApiV3Root());
+    return;
+  }
+  if (path.rfind("/openapi/v3/", 0) == 0) {
+    std::string doc, hash;
+    if (!api::OpenApiV3Document(path.substr(12), &doc, &hash))
+      return SendError(resp, ApiError::NotFoundPath());
+    resp.SetHeader("Content-Type", "application/json");
+    resp.SetHeader("Etag", "\"" + hash + "\"");
+    resp.Send(200, doc);
+    return;
+  }
   if (path == "/metrics") {
     resp.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     resp.Send(200, metrics_.Render());
@@ -250,7 +264,7 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
   if (path == "/api/v1" || path == "/api/v1/") return SendJson(resp, 200, ResourceList("", "v1"));
   if (path == "/apis" || path == "/apis/") {
     Json groups = Json::array();
-    for (const auto& g : api::BuiltinGroups())
+    for (const auto& g : api::ServedGroups())
       if (!g.group.empty()) groups.push_back(GroupJson(g));
     return SendJson(resp, 200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
   }
@@ -258,7 +272,7 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
     std::string rest = path.substr(6);
     if (!rest.empty() && rest.back() == '/') rest.pop_back();
     size_t slash = rest.find('/');
-    for (const auto& g : api::BuiltinGroups()) {
+    for (const auto& g : api::ServedGroups()) {
       if (g.group.empty()) continue;
       if (slash == std::string::npos && rest == g.group) {
         Json j = GroupJson(g);

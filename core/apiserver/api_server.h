@@ -10,6 +10,7 @@
 #include "core/apiserver/authn.h"
 #include "core/apiserver/cluster_pki.h"
 #include "core/apiserver/request_info.h"
+#include "core/apiserver/crd_controller.h"
 #include "core/apiserver/metrics.h"
 #include "core/apiserver/rbac.h"
 #include "core/apiserver/reviews.h"
@@ -50,6 +51,7 @@ class ApiServer {
   RbacAuthorizer rbac_;
   Reviews reviews_;
   Metrics metrics_;
+  CrdController crds_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

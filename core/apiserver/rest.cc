@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/api/custom_resources.h"
 #include "core/api/meta.h"
 #include "core/api/printers.h"
 #include "core/api/protobuf.h"
@@ -11,6 +12,7 @@
 #include "core/api/selectors.h"
 #include "core/api/strategic_merge.h"
 #include "core/apiserver/api_error.h"
+#include "core/apiserver/responses.h"
 #include "net/http_server.h"
 
 namespace kubit::apiserver {
@@ -32,16 +34,6 @@ Json Decode(const store::KeyValue& kv) {
 std::string Encode(Json o) {
   if (o.contains("metadata") && o["metadata"].is_object()) o["metadata"].erase("resourceVersion");
   return o.dump();
-}
-
-void SendJson(net::HttpResponse& resp, int code, const Json& body) {
-  resp.SetHeader("Content-Type", "application/json");
-  resp.Send(code, body.dump());
-}
-
-void SendError(net::HttpResponse& resp, const ApiError& e) {
-  resp.SetHeader("Content-Type", "application/json");
-  resp.Send(e.code, e.ToJson());
 }
 
 bool WantsTable(const net::HttpRequest& req) {
@@ -140,19 +132,20 @@ struct Call {
 
 // fieldValidation: unknown fields are an error (Strict, kubectl's default),
 // a warning (Warn, the server's default) or nothing (Ignore), as upstream.
-bool CheckFields(Call& c, const Json& o, ApiError* err) {
+bool CheckFields(Call& c, Json* o, ApiError* err) {
   std::string mode = c.req.Param("fieldValidation");
   if (mode.empty()) mode = "Warn";
   if (mode != "Strict" && mode != "Warn" && mode != "Ignore") {
     *err = ApiError::BadRequest("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\"");
     return false;
   }
-  if (mode == "Ignore") return true;
   const api::schema::Message* m = api::schema::MessageForKind(c.type.api_version(), c.type.kind);
   if (!m) return true;
   std::vector<std::string> unknown;
-  api::schema::UnknownFields(*m, o, &unknown);
-  if (unknown.empty()) return true;
+  api::schema::UnknownFields(*m, *o, &unknown);
+  // Whatever the mode, unknown fields are not kept, as upstream's decoding drops them.
+  if (!unknown.empty()) api::schema::PruneUnknownFields(*m, o);
+  if (unknown.empty() || mode == "Ignore") return true;
   if (mode == "Warn") {
     std::string warning;
     for (const auto& f : unknown)
@@ -166,6 +159,46 @@ bool CheckFields(Call& c, const Json& o, ApiError* err) {
     msg += (i ? ", " : "") + std::string("unknown field \"") + unknown[i] + "\"";
   *err = ApiError::BadRequest(msg);
   return false;
+}
+
+// Kind-specific checks of an object about to be written (`old` is null on
+// create): custom objects against their CRD's schema (defaults applied,
+// unknown fields pruned), CRDs themselves.
+bool CheckKind(Call& c, Json* o, const Json* old, ApiError* err) {
+  std::vector<api::FieldError> errs;
+  std::string name = (*o)["metadata"].value("name", "");
+  if (c.type.custom) {
+    std::vector<std::string> pruned;
+    api::ValidateCustomObject(c.type, o, &errs, &pruned);
+    std::string mode = c.req.Param("fieldValidation");
+    if (!pruned.empty() && mode == "Strict") {
+      std::string msg = c.type.kind + " in version \"" + c.type.version +
+                        "\" cannot be handled as a " + c.type.kind + ": strict decoding error: ";
+      for (size_t i = 0; i < pruned.size(); i++)
+        msg += (i ? ", " : "") + std::string("unknown field \"") + pruned[i] + "\"";
+      *err = ApiError::BadRequest(msg);
+      return false;
+    }
+    if (!pruned.empty() && mode != "Ignore") {
+      std::string warning;
+      for (const auto& f : pruned)
+        warning += (warning.empty() ? "" : ", ") + std::string("299 - \"unknown field \\\"") + f + "\\\"\"";
+      c.resp.SetHeader("Warning", warning);
+    }
+  } else if (c.type.kind == "CustomResourceDefinition") {
+    api::ValidateCRD(*o, &errs);
+    if (!old) {
+      Json& fins = (*o)["metadata"]["finalizers"];
+      if (!fins.is_array()) fins = Json::array();
+      if (std::find(fins.begin(), fins.end(), "customresourcecleanup.apiextensions.k8s.io") == fins.end())
+        fins.push_back("customresourcecleanup.apiextensions.k8s.io");
+    }
+  }
+  if (!errs.empty()) {
+    *err = ApiError::Invalid(c.type, name, errs);
+    return false;
+  }
+  return true;
 }
 
 // Namespaced writes need an existing namespace that is not terminating.
@@ -283,7 +316,7 @@ void List(Call& c) {
 void Create(Call& c) {
   Json o;
   ApiError err;
-  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) || !CheckFields(c, o, &err))
+  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) || !CheckFields(c, &o, &err))
     return SendError(c.resp, err);
   Json& meta = o["metadata"];
   if (c.type.namespaced) {
@@ -302,6 +335,7 @@ void Create(Call& c) {
   std::vector<api::FieldError> errs;
   api::ValidateObjectMeta(c.type, meta, true, &errs);
   if (!errs.empty()) return SendError(c.resp, ApiError::Invalid(c.type, name, errs));
+  if (!CheckKind(c, &o, nullptr, &err)) return SendError(c.resp, err);
   if (!CheckNamespace(c, &err)) return SendError(c.resp, err);
   meta["uid"] = api::NewUID();
   meta["creationTimestamp"] = api::Now();
@@ -343,6 +377,7 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     w.error = ApiError::Invalid(c.type, name, errs);
     return w;
   }
+  if (c.info.subresource.empty() && !CheckKind(c, &o, &old, &w.error)) return w;
   for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
     if (old["metadata"].contains(f)) meta[f] = old["metadata"][f];
     else meta.erase(f);
@@ -370,6 +405,18 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     return w;
   }
   if (c.dry_run()) {
+    w.ok = true;
+    w.object = o;
+    return w;
+  }
+  // The last finalizer of an object being deleted is gone: delete it.
+  if (m.contains("deletionTimestamp") &&
+      (!m.contains("finalizers") || !m["finalizers"].is_array() || m["finalizers"].empty())) {
+    store::Status s = c.state->Delete(c.key(name), expected);
+    if (!s.ok()) {
+      w.error = ApiError::FromStore(s, c.type, name);
+      return w;
+    }
     w.ok = true;
     w.object = o;
     return w;
@@ -411,7 +458,7 @@ void Update(Call& c) {
   Json o;
   ApiError err;
   if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) ||
-      !CheckIdentity(c, o, &err) || !CheckFields(c, o, &err))
+      !CheckIdentity(c, o, &err) || !CheckFields(c, &o, &err))
     return SendError(c.resp, err);
   store::KeyValue cur;
   store::Status s = c.state->Get(c.key(c.info.name), &cur);
@@ -454,8 +501,13 @@ void Patch(Call& c) {
       } else if (ct == "application/merge-patch+json") {
         next = old;
         next.merge_patch(patch);
+      } else if (ct == "application/strategic-merge-patch+json" && c.type.custom) {
+        return SendError(c.resp, {415, "UnsupportedMediaType",
+                                  "the body of the request was in an unknown format - accepted "
+                                  "media types include: application/json-patch+json, "
+                                  "application/merge-patch+json, application/apply-patch+yaml"});
       } else if (ct == "application/strategic-merge-patch+json") {
-        if (!api::StrategicMerge(c.type.kind, old, patch, &next, &error))
+        if (!api::StrategicMerge(c.type.api_version(), c.type.kind, old, patch, &next, &error))
           return SendError(c.resp, ApiError::BadRequest(error));
       } else {
         return SendError(c.resp, {415, "UnsupportedMediaType",
@@ -470,7 +522,7 @@ void Patch(Call& c) {
     }
     ApiError err;
     if (!next.is_object() || !CheckTypeMeta(c.type, next, &err) || !CheckIdentity(c, next, &err) ||
-        !CheckFields(c, next, &err)) {
+        !CheckFields(c, &next, &err)) {
       if (err.message.empty()) err = ApiError::BadRequest("the patch did not produce an object");
       return SendError(c.resp, err);
     }

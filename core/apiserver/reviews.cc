@@ -7,6 +7,7 @@
 #include "core/api/meta.h"
 #include "core/api/resources.h"
 #include "core/apiserver/api_error.h"
+#include "core/apiserver/responses.h"
 #include "core/apiserver/rest.h"
 #include "net/http_server.h"
 
@@ -14,16 +15,6 @@ namespace kubit::apiserver {
 namespace {
 
 using api::Json;
-
-void SendJson(net::HttpResponse& resp, int code, const Json& body) {
-  resp.SetHeader("Content-Type", "application/json");
-  resp.Send(code, body.dump());
-}
-
-void SendError(net::HttpResponse& resp, const ApiError& e) {
-  resp.SetHeader("Content-Type", "application/json");
-  resp.Send(e.code, e.ToJson());
-}
 
 Json UserJson(const UserInfo& u) {
   Json extra = Json::object();

@@ -92,6 +92,11 @@ TEST_CASE("schema: messages by name and by kind") {
   CHECK(schema::MessageForKind("apps/v1/x", "Deployment") == nullptr);
   CHECK(schema::ProtoPackage("rbac.authorization.k8s.io/v1") == "k8s.io.api.rbac.v1");
   CHECK(schema::ProtoPackage("v1") == "k8s.io.api.core.v1");
+  // Custom groups (a CRD's group has a dot) are not built in.
+  CHECK(schema::ProtoPackage("apps.example.com/v1").empty());
+  CHECK(schema::MessageForKind("apps.example.com/v1", "Deployment") == nullptr);
+  CHECK(schema::MessageForKind("apps.example.com/v1", "DeleteOptions") == nullptr);
+  CHECK(schema::ProtoPackage("k8s.io/v1").empty());
 }
 
 TEST_CASE("schema: fields by name and by number") {
@@ -229,6 +234,50 @@ TEST_CASE("schema: UnknownFields walks maps of messages, not special values") {
                {"ingress", {{{"from", {{{"ipBlock", {{"cidr", "10.0.0.0/8"}, {"x", 1}}}}}}}}}}}};
   CHECK(Unknown("networking.k8s.io/v1", "NetworkPolicy", np) ==
         std::vector<std::string>{"spec.ingress[0].from[0].ipBlock.x"});
+}
+
+TEST_CASE("schema: PruneUnknownFields removes what UnknownFields reports") {
+  const schema::Message* m = schema::MessageForKind("apps/v1", "Deployment");
+  REQUIRE(m);
+  Json valid = Json::parse(kDeployment);
+  Json d = valid;
+  schema::PruneUnknownFields(*m, &d);
+  CHECK(d == valid);
+
+  d["spec"]["foo"] = 1;
+  d["spec"]["template"]["spec"]["containers"][0]["bar"] = "x";
+  d["metadata"]["labelz"] = Json::object();
+  d["spec"]["template"]["spec"]["volumes"][0]["configMap"]["items"][0]["mode2"] = 1;
+  d["spec"]["template"]["kind"] = "Pod";  // not a kind: unknown there
+  schema::PruneUnknownFields(*m, &d);
+  CHECK(d == valid);
+  std::vector<std::string> paths;
+  schema::UnknownFields(*m, d, &paths);
+  CHECK(paths.empty());
+
+  // apiVersion and kind stay at the top and in kinds; maps of messages are
+  // walked; special values and values of the wrong type are left alone.
+  Json list = {{"apiVersion", "v1"},
+               {"kind", "ConfigMapList"},
+               {"extra", 1},
+               {"items", {{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"x", 2}, {"data", {{"a", "b"}}}}}}};
+  schema::PruneUnknownFields(*schema::MessageForKind("v1", "ConfigMapList"), &list);
+  CHECK(list == Json{{"apiVersion", "v1"},
+                     {"kind", "ConfigMapList"},
+                     {"items", {{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"data", {{"a", "b"}}}}}}});
+  Json cr = {{"data", {{"anything", {{"goes", 1}}}}}, {"revision", 1}, {"y", 1}};
+  schema::PruneUnknownFields(*schema::MessageForKind("apps/v1", "ControllerRevision"), &cr);
+  CHECK(cr == Json{{"data", {{"anything", {{"goes", 1}}}}}, {"revision", 1}});
+  Json odd = {{"spec", "not an object"}, {"metadata", {{"labels", 3}}}};
+  Json odd_before = odd;
+  schema::PruneUnknownFields(*m, &odd);
+  CHECK(odd == odd_before);
+  Json pv = {{"spec", {{"capacity", {{"storage", "1Gi"}}}, {"claimRef", {{"name", "c"}, {"q", 1}}}}}};
+  schema::PruneUnknownFields(*schema::MessageForKind("v1", "PersistentVolume"), &pv);
+  CHECK(pv == Json{{"spec", {{"capacity", {{"storage", "1Gi"}}}, {"claimRef", {{"name", "c"}}}}}});
+  Json scalar = 3;
+  schema::PruneUnknownFields(*m, &scalar);
+  CHECK(scalar == 3);
 }
 
 }  // namespace
