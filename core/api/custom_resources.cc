@@ -268,6 +268,50 @@ Json CustomResourceTable(const ResourceType& t, const std::vector<Json>& objects
           {"columnDefinitions", defs}, {"rows", rows}};
 }
 
+std::string CustomOpenApiDocument(const std::vector<const ResourceType*>& types) {
+  Json paths = Json::object(), schemas = Json::object();
+  for (const ResourceType* t : types) {
+    std::string group_rev;  // "stable.example.com" -> "com.example.stable"
+    for (size_t end = t->group.size(); end != std::string::npos && end > 0;) {
+      size_t dot = t->group.rfind('.', end - 1);
+      std::string part = t->group.substr(dot == std::string::npos ? 0 : dot + 1,
+                                         end - (dot == std::string::npos ? 0 : dot + 1));
+      group_rev += (group_rev.empty() ? "" : ".") + part;
+      end = dot;
+    }
+    std::string schema_name = group_rev + "." + t->version + "." + t->kind;
+    Json gvk = Json::array({{{"group", t->group}, {"version", t->version}, {"kind", t->kind}}});
+    Json s = t->schema ? *t->schema : Json{{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
+    s["properties"]["apiVersion"] = {{"type", "string"}};
+    s["properties"]["kind"] = {{"type", "string"}};
+    s["properties"]["metadata"] = {{"type", "object"}};
+    s["x-kubernetes-group-version-kind"] = gvk;
+    schemas[schema_name] = s;
+    Json params = Json::array();
+    for (const char* p : {"dryRun", "fieldManager", "fieldValidation", "force"})
+      params.push_back({{"name", p}, {"in", "query"}, {"schema", {{"type", "string"}}}});
+    Json ref = {{"$ref", "#/components/schemas/" + schema_name}};
+    Json ok = {{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", ref}}}}}}}};
+    Json op = {{"x-kubernetes-group-version-kind", gvk[0]}, {"parameters", params}, {"responses", ok}};
+    std::string base = "/apis/" + t->group + "/" + t->version + "/" +
+                       (t->namespaced ? "namespaces/{namespace}/" : "") + t->plural;
+    Json item_op = op, list_op = op;
+    item_op["x-kubernetes-action"] = "patch";
+    paths[base + "/{name}"]["patch"] = item_op;
+    Json get = op;
+    get["x-kubernetes-action"] = "get";
+    paths[base + "/{name}"]["get"] = get;
+    paths[base + "/{name}"]["put"] = op;
+    list_op["x-kubernetes-action"] = "post";
+    paths[base]["post"] = list_op;
+  }
+  return Json{{"openapi", "3.0.0"},
+              {"info", {{"title", "Kubernetes CRD Swagger"}, {"version", "v0.1.0"}}},
+              {"paths", paths},
+              {"components", {{"schemas", schemas}}}}
+      .dump();
+}
+
 std::string EvalJsonPath(const Json& obj, const std::string& path_in) {
   std::string path = path_in;
   if (!path.empty() && path.front() == '{' && path.back() == '}') path = path.substr(1, path.size() - 2);

@@ -27,6 +27,10 @@ void ValidateCustomObject(const ResourceType& t, nlohmann::json* obj, std::vecto
 // (or AGE when it has none), date columns shown as ages, as upstream.
 nlohmann::json CustomResourceTable(const ResourceType& t, const std::vector<nlohmann::json>& objects,
                                    const std::string& include_object);
+// The OpenAPI v3 document of one custom group/version (its served types):
+// PATCH operations naming fieldValidation (so kubectl leaves validation to
+// the server) and each kind's openAPIV3Schema.
+std::string CustomOpenApiDocument(const std::vector<const ResourceType*>& types);
 // A simple JSONPath ("{.spec.replicas}", ".status.conditions[?(@.type=="Ready")].status",
 // ".items[0].name") evaluated on `obj`; "" when it selects nothing.
 std::string EvalJsonPath(const nlohmann::json& obj, const std::string& path);

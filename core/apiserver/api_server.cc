@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/api/custom_resources.h"
 #include "core/api/openapi.h"
 #include "core/api/resources.h"
 #include "core/apiserver/api_error.h"
@@ -15,6 +16,7 @@
 #include "core/apiserver/rest.h"
 #include "core/apiserver/reviews.h"
 #include "net/http_server.h"
+#include "net/pki.h"
 
 namespace kubit::apiserver {
 namespace {
@@ -61,6 +63,14 @@ Json GroupJson(const api::GroupVersions& g) {
   Json versions = Json::array();
   for (const auto& v : g.versions) versions.push_back({{"groupVersion", g.group + "/" + v}, {"version", v}});
   return {{"name", g.group}, {"versions", versions}, {"preferredVersion", versions[0]}};
+}
+
+// Custom types by "apis/<group>/<version>".
+std::map<std::string, std::vector<const api::ResourceType*>> CustomGroupVersions() {
+  std::map<std::string, std::vector<const api::ResourceType*>> out;
+  for (const api::ResourceType* t : api::ServedTypes())
+    if (t->custom) out["apis/" + t->group + "/" + t->version].push_back(t);
+  return out;
 }
 
 }  // namespace
@@ -222,14 +232,22 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
     return;
   }
   if (path == "/openapi/v3" || path == "/openapi/v3/") {
-    resp.SetHeader("Content-Type", "application/json");
-    resp.Send(200, api::OpenApiV3Root());
-    return;
+    Json root = Json::parse(api::OpenApiV3Root());
+    for (const auto& [gv, types] : CustomGroupVersions()) {
+      std::string hash = net::Sha256Hex(api::CustomOpenApiDocument(types));
+      root["paths"][gv] = {{"serverRelativeURL", "/openapi/v3/" + gv + "?hash=" + hash}};
+    }
+    return SendJson(resp, 200, root);
   }
   if (path.rfind("/openapi/v3/", 0) == 0) {
-    std::string doc, hash;
-    if (!api::OpenApiV3Document(path.substr(12), &doc, &hash))
+    std::string doc, hash, gv = path.substr(12);
+    auto custom = CustomGroupVersions();
+    if (auto it = custom.find(gv); it != custom.end()) {
+      doc = api::CustomOpenApiDocument(it->second);
+      hash = net::Sha256Hex(doc);
+    } else if (!api::OpenApiV3Document(gv, &doc, &hash)) {
       return SendError(resp, ApiError::NotFoundPath());
+    }
     resp.SetHeader("Content-Type", "application/json");
     resp.SetHeader("Etag", "\"" + hash + "\"");
     resp.Send(200, doc);

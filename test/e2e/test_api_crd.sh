@@ -45,7 +45,7 @@ spec:
             properties:
               phase: {type: string}
 YAML
-k apply --validate=false -f crd.yaml
+k apply -f crd.yaml
 assert_eq "$OUT" "customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com created"
 k wait --for condition=established --timeout=10s crd/crontabs.stable.example.com
 assert_rc 0 "kubectl wait for established"
@@ -59,6 +59,9 @@ kind: CronTab
 metadata: {name: nightly}
 spec: {cronSpec: "0 3 * * *", image: backup, bogus: drop-me}
 YAML
+k apply -f ct.yaml
+assert_fails "strict validation of an unknown field"
+assert_contains "$ERR" 'strict decoding error: unknown field "spec.bogus"'
 k apply --validate=false -f ct.yaml
 assert_eq "$OUT" "crontab.stable.example.com/nightly created"
 k get crontabs
@@ -67,9 +70,9 @@ assert_match "$OUT" '^nightly +0 3 \* \* \* +1 +[0-9]+s$'
 k get ct nightly -o jsonpath='{.spec.replicas} {.spec.bogus}'
 assert_eq "$OUT" "1 " "the default applied and the unknown field pruned"
 sed -i 's/, bogus: drop-me//' ct.yaml
-k apply --validate=false -f ct.yaml
+k apply -f ct.yaml
 assert_eq "$OUT" "crontab.stable.example.com/nightly configured" "the pruned field left the manifest"
-k apply --validate=false -f ct.yaml
+k apply -f ct.yaml
 assert_eq "$OUT" "crontab.stable.example.com/nightly unchanged"
 
 step "schema validation answers 422 with the field path"
@@ -79,7 +82,7 @@ kind: CronTab
 metadata: {name: bad}
 spec: {replicas: "three"}
 YAML
-k create --validate=false -f bad.yaml
+k create -f bad.yaml
 assert_fails "an invalid custom object"
 assert_contains "$ERR" 'The CronTab "bad" is invalid'
 assert_contains "$ERR" 'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"'

@@ -34,12 +34,12 @@ metadata:
 data:
   a: "1"
 YAML
-k apply --validate=false -f cm.yaml
+k apply -f cm.yaml
 assert_eq "$OUT" "configmap/demo created"
-k apply --validate=false -f cm.yaml
+k apply -f cm.yaml
 assert_eq "$OUT" "configmap/demo unchanged"
 sed -i 's/"1"/"2"/' cm.yaml
-k apply --validate=false -f cm.yaml
+k apply -f cm.yaml
 assert_eq "$OUT" "configmap/demo configured"
 k get configmap demo -o jsonpath='{.data.a}'
 assert_eq "$OUT" "2"
@@ -72,7 +72,7 @@ step "replace with a stale object is a conflict"
 k get cm demo -o json
 printf '%s' "$OUT" >stale.json
 k patch cm demo --type=merge -p '{"data":{"c":"4"}}'
-k replace --validate=false -f stale.json
+k replace -f stale.json
 assert_fails "replace of a stale object"
 assert_contains "$ERR" 'the object has been modified; please apply your changes to the latest version and try again'
 
@@ -82,7 +82,7 @@ cat >editor.sh <<'SH'
 sed -i 's/^  b: "3"$/  b: "edited"/' "$1"
 SH
 chmod +x editor.sh
-EDITOR="$E2E_TMP/editor.sh" k edit --validate=false cm demo
+EDITOR="$E2E_TMP/editor.sh" k edit cm demo
 assert_rc 0 "kubectl edit"
 k get cm demo -o jsonpath='{.data.b}'
 assert_eq "$OUT" "edited"
@@ -94,7 +94,7 @@ kind: ConfigMap
 metadata: {name: ghost}
 data: {x: "1"}
 YAML
-k apply --validate=false --dry-run=server -f cm2.yaml
+k apply --dry-run=server -f cm2.yaml
 assert_rc 0 "apply --dry-run=server"
 k get cm ghost
 assert_fails "get of a dry-run object"
@@ -112,7 +112,7 @@ assert_match "$(cat watch.out)" '^configmap/demo$'
 
 step "bad input: invalid names (422), malformed JSON (400), oversized bodies (413)"
 printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}' >bad.json
-k create --validate=false -f bad.json
+k create -f bad.json
 assert_fails "create with an invalid name"
 assert_contains "$ERR" 'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"'
 k get --raw /api/v1/namespaces/default/configmaps/demo
@@ -128,9 +128,20 @@ assert_contains "$ERR" 'BadRequest'
 k get --raw /api/v1/namespaces/default/configmaps/demo
 assert_contains "$OUT" "\"resourceVersion\":\"$rv_before\""
 
+step "kubectl's strict field validation is done by the server"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo}\ndatta: {a: "1"}\n' >typo.yaml
+k apply -f typo.yaml
+assert_fails "apply with an unknown field"
+assert_contains "$ERR" 'strict decoding error: unknown field "datta"'
+k get cm typo
+assert_fails "nothing was created"
+k explain configmap.data
+assert_rc 0 "kubectl explain"
+assert_contains "$OUT" 'FIELD: data <map[string]string>'
+
 step "namespaces must exist"
 printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"nowhere"}}' >nons.json
-k create --validate=false -f nons.json
+k create -f nons.json
 assert_fails "create in a missing namespace"
 assert_contains "$ERR" 'namespaces "nowhere" not found'
 
@@ -139,7 +150,7 @@ k get configmaps --as=bob
 assert_fails "bob lists configmaps"
 assert_contains "$ERR" 'configmaps is forbidden: User "bob" cannot list resource "configmaps" in API group "" in the namespace "default"'
 printf '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"robot"}}' >sa.json
-k create --validate=false -f sa.json
+k create -f sa.json
 assert_rc 0 "create serviceaccount"
 printf '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}' >tr.json
 k create --raw /api/v1/namespaces/default/serviceaccounts/robot/token -f tr.json
@@ -153,7 +164,7 @@ cat >rb.json <<'JSON'
  "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
  "subjects":[{"kind":"ServiceAccount","name":"robot","namespace":"default"}]}
 JSON
-k create --validate=false -f rb.json
+k create -f rb.json
 assert_rc 0 "create rolebinding"
 sleep 0.5
 k get cm demo -o name --token="$token" --kubeconfig=/dev/null --server="$(grep server: "$KUBECONFIG" | awk '{print $2}')" --insecure-skip-tls-verify
