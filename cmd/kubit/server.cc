@@ -2,6 +2,7 @@
 // store) and the Kubernetes API in front of it. The scheduler, controllers
 // and the node agent are wired in here as they land.
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,6 +89,9 @@ int ServerCommand(const Args& args) {
     fprintf(stderr, "Error: invalid --https-listen-port %lld\n", static_cast<long long>(port));
     return 2;
   }
+  // Few malloc arenas: per-thread arenas keep freed memory of large
+  // responses around, and a board has little of it.
+  mallopt(M_ARENA_MAX, 2);
   Log(Level::kInfo, "server", "starting " + VersionString());
 
   // Signals are taken synchronously by this thread; every other thread

@@ -31,9 +31,19 @@ Json Decode(const store::KeyValue& kv) {
 }
 
 // The stored form: no resourceVersion (the store's revision is the truth).
-std::string Encode(Json o) {
-  if (o.contains("metadata") && o["metadata"].is_object()) o["metadata"].erase("resourceVersion");
-  return o.dump();
+std::string Encode(const Json& o) {
+  if (!o.contains("metadata") || !o["metadata"].is_object() ||
+      !o["metadata"].contains("resourceVersion"))
+    return o.dump();
+  Json copy = o;
+  copy["metadata"].erase("resourceVersion");
+  return copy.dump();
+}
+
+// The written object as clients see it, without parsing back what was stored.
+Json WithVersion(Json o, store::Revision rev) {
+  o["metadata"]["resourceVersion"] = std::to_string(rev);
+  return o;
 }
 
 bool WantsTable(const net::HttpRequest& req) {
@@ -350,9 +360,10 @@ void Create(Call& c) {
   }
   if (c.dry_run()) return SendJson(c.resp, 201, o);
   store::KeyValue kv;
-  store::Status s = c.state->Create(c.key(name), Encode(o), {}, &kv);
+  o["metadata"].erase("resourceVersion");
+  store::Status s = c.state->Create(c.key(name), o.dump(), {}, &kv);
   if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
-  SendJson(c.resp, 201, Decode(kv));
+  SendJson(c.resp, 201, WithVersion(std::move(o), kv.mod_revision));
 }
 
 // The outcome of writing an object: the object to send, or an error.
@@ -428,7 +439,7 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     return w;
   }
   w.ok = true;
-  w.object = Decode(kv);
+  w.object = WithVersion(std::move(o), kv.mod_revision);
   return w;
 }
 
