@@ -1,5 +1,7 @@
 #include "core/api/meta.h"
 
+#include "core/api/validation.h"
+
 #include <time.h>
 
 #include <nlohmann/json.hpp>
@@ -108,7 +110,7 @@ void ValidateObjectMeta(const ResourceType& t, const Json& meta, bool is_create,
   if (name.empty() && meta.value("generateName", "").empty()) {
     errs->push_back({"Required value", "metadata.name", "name or generateName is required", ""});
   } else if (!name.empty()) {
-    auto e = t.kind == "Namespace" ? IsDNS1123Label(name) : IsDNS1123Subdomain(name);
+    auto e = ValidateNameForKind(t, name);
     for (const auto& m : e) errs->push_back({"Invalid value", "metadata.name", m, "\"" + name + "\""});
   }
   if (meta.contains("labels") && meta["labels"].is_object()) {

@@ -5,6 +5,8 @@
 #include <random>
 
 #include "core/api/custom_resources.h"
+#include "core/api/defaults.h"
+#include "core/api/validation.h"
 #include "core/api/meta.h"
 #include "core/api/printers.h"
 #include "core/api/protobuf.h"
@@ -196,6 +198,7 @@ bool CheckKind(Call& c, Json* o, const Json* old, ApiError* err) {
       c.resp.SetHeader("Warning", warning);
     }
   } else if (c.type.kind == "CustomResourceDefinition") {
+    api::ApplyDefaults(c.type, o);
     api::ValidateCRD(*o, &errs);
     if (!old) {
       Json& fins = (*o)["metadata"]["finalizers"];
@@ -203,6 +206,11 @@ bool CheckKind(Call& c, Json* o, const Json* old, ApiError* err) {
       if (std::find(fins.begin(), fins.end(), "customresourcecleanup.apiextensions.k8s.io") == fins.end())
         fins.push_back("customresourcecleanup.apiextensions.k8s.io");
     }
+  }
+  if (!c.type.custom && c.type.kind != "CustomResourceDefinition") {
+    // Upstream validates decoded, defaulted objects.
+    api::ApplyDefaults(c.type, o);
+    api::ValidateObject(c.type, *o, old, &errs);
   }
   if (!errs.empty()) {
     *err = ApiError::Invalid(c.type, name, errs);
