@@ -139,6 +139,34 @@ k explain configmap.data
 assert_rc 0 "kubectl explain"
 assert_contains "$OUT" 'FIELD: data <map[string]string>'
 
+step "per-kind defaults and validation"
+k create deployment defaulted --image=nginx
+assert_rc 0 "create deployment"
+k get deployment defaulted -o jsonpath='{.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.template.spec.restartPolicy} {.spec.template.spec.containers[0].terminationMessagePath}'
+assert_eq "$OUT" "25% 10 Always /dev/termination-log"
+cat >nopod.yaml <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: empty}
+spec: {containers: []}
+YAML
+k apply -f nopod.yaml
+assert_fails "a pod without containers"
+assert_contains "$ERR" 'spec.containers: Required value'
+cat >mismatch.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: mismatch}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: b}}
+    spec: {containers: [{name: c, image: nginx}]}
+YAML
+k apply -f mismatch.yaml
+assert_fails "a deployment whose selector does not match its template"
+assert_contains "$ERR" '`selector` does not match template `labels`'
+
 step "namespaces must exist"
 printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"nowhere"}}' >nons.json
 k create -f nons.json
