@@ -6,6 +6,8 @@
 
 #include "core/api/custom_resources.h"
 #include "core/api/defaults.h"
+#include "core/api/managed_fields.h"
+#include "core/api/yaml.h"
 #include "core/api/validation.h"
 #include "core/api/meta.h"
 #include "core/api/printers.h"
@@ -72,13 +74,21 @@ bool ParseBody(const net::HttpRequest& req, Json* out, ApiError* err) {
             "application/json, application/yaml"};
     return false;
   }
-  try {
-    *out = Json::parse(req.body);
-  } catch (const std::exception& e) {
-    *err = ApiError::BadRequest(std::string("the body of the request was in an unknown format - "
-                                            "accepted media types include: application/json; "
-                                            "error: ") + e.what());
-    return false;
+  if (ct == "application/yaml" || ct.find("+yaml") != std::string::npos) {
+    std::string error;
+    if (!api::ParseYaml(req.body, out, &error)) {
+      *err = ApiError::BadRequest("error converting YAML to JSON: " + error);
+      return false;
+    }
+  } else {
+    try {
+      *out = Json::parse(req.body);
+    } catch (const std::exception& e) {
+      *err = ApiError::BadRequest(std::string("the body of the request was in an unknown format - "
+                                              "accepted media types include: application/json; "
+                                              "error: ") + e.what());
+      return false;
+    }
   }
   if (!out->is_object()) {
     *err = ApiError::BadRequest("the body of the request must be a JSON object");
@@ -135,7 +145,12 @@ struct Call {
   net::HttpRequest& req;
   net::HttpResponse& resp;
 
+  bool applying = false;  // a server-side apply: managedFields come from the apply
+
   bool dry_run() const { return req.Param("dryRun") == "All"; }
+  std::string manager() const {
+    return api::RequestFieldManager(req.Param("fieldManager"), req.Header("user-agent"));
+  }
   std::string key(const std::string& name) const { return type.storage_key(info.ns, name); }
   std::string list_prefix() const {
     return type.storage_prefix() + (type.namespaced && !info.ns.empty() ? info.ns + "/" : "");
@@ -331,11 +346,18 @@ void List(Call& c) {
   SendJson(c.resp, 200, list);
 }
 
+void CreateObject(Call& c, Json o);
+
 void Create(Call& c) {
   Json o;
   ApiError err;
-  if (!ParseBody(c.req, &o, &err) || !CheckTypeMeta(c.type, o, &err) || !CheckFields(c, &o, &err))
-    return SendError(c.resp, err);
+  if (!ParseBody(c.req, &o, &err)) return SendError(c.resp, err);
+  CreateObject(c, std::move(o));
+}
+
+void CreateObject(Call& c, Json o) {
+  ApiError err;
+  if (!CheckTypeMeta(c.type, o, &err) || !CheckFields(c, &o, &err)) return SendError(c.resp, err);
   Json& meta = o["metadata"];
   if (c.type.namespaced) {
     std::string ns = meta.value("namespace", "");
@@ -366,6 +388,7 @@ void Create(Call& c) {
     if (!o.contains("spec")) o["spec"] = {{"finalizers", {"kubernetes"}}};
     o["status"] = {{"phase", "Active"}};
   }
+  if (!c.applying) api::TrackUpdate(c.type, nullptr, &o, c.manager(), "");
   if (c.dry_run()) return SendJson(c.resp, 201, o);
   store::KeyValue kv;
   o["metadata"].erase("resourceVersion");
@@ -418,6 +441,7 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     m["generation"] = spec_changed ? gen + 1 : gen;
   }
   m["resourceVersion"] = std::to_string(cur.mod_revision);
+  if (!c.applying) api::TrackUpdate(c.type, &old, &o, c.manager(), c.info.subresource);
   if (old == o) {  // nothing to write
     w.ok = true;
     w.object = old;
@@ -495,9 +519,46 @@ void Update(Call& c) {
   SendJson(c.resp, 200, w.object);
 }
 
+// Server-side apply: PATCH with application/apply-patch+yaml.
+void Apply(Call& c) {
+  Json applied;
+  ApiError err;
+  if (!ParseBody(c.req, &applied, &err)) return SendError(c.resp, err);
+  if (c.req.Param("fieldManager").empty())
+    return SendError(c.resp, ApiError::BadRequest(
+                                 "PATCH /apply requests require a fieldManager"));
+  bool force = c.req.Param("force") == "true";
+  c.applying = true;
+  for (int attempt = 0;; attempt++) {
+    store::KeyValue cur;
+    store::Status s = c.state->Get(c.key(c.info.name), &cur);
+    if (!s.ok() && !s.IsNotFound()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
+    Json live = s.ok() ? Decode(cur) : Json();
+    Json result;
+    api::ApplyError ae;
+    if (!api::ServerSideApply(c.type, live, applied, c.req.Param("fieldManager"), force, &result, &ae)) {
+      ApiError e{ae.code ? ae.code : 500, ae.reason.empty() ? "InternalError" : ae.reason, ae.message};
+      e.details_name = c.info.name;
+      e.details_group = c.type.group;
+      e.details_kind = c.type.plural;
+      return SendError(c.resp, e);
+    }
+    if (!s.ok()) return CreateObject(c, std::move(result));
+    ApiError terr;
+    if (!CheckTypeMeta(c.type, result, &terr) || !CheckIdentity(c, result, &terr) ||
+        !CheckFields(c, &result, &terr))
+      return SendError(c.resp, terr);
+    Written w = WriteUpdate(c, std::move(result), cur, cur.mod_revision);
+    if (w.ok) return SendJson(c.resp, 200, w.object);
+    if (w.error.code != 409 || w.error.reason != "Conflict" || attempt >= 8)
+      return SendError(c.resp, w.error);
+  }
+}
+
 void Patch(Call& c) {
   std::string ct = c.req.Header("content-type");
   ct = ct.substr(0, ct.find(';'));
+  if (ct == "application/apply-patch+yaml" || ct == "application/apply-patch+cbor") return Apply(c);
   Json patch;
   try {
     patch = Json::parse(c.req.body);

@@ -218,6 +218,34 @@ assert_eq "$OUT" "system:admin"
 k create token robot
 assert_match "$OUT" '^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "a ServiceAccount token"
 
+step "server-side apply: field managers, conflicts, --force-conflicts"
+cat >ssa.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec: {containers: [{name: c, image: nginx}]}
+YAML
+k apply --server-side -f ssa.yaml
+assert_eq "$OUT" "deployment.apps/ssa serverside-applied"
+k patch deployment ssa --type=merge -p '{"spec":{"replicas":3}}' --field-manager=tuner
+assert_rc 0 "a second manager changes replicas"
+sed -i 's/replicas: 2/replicas: 5/' ssa.yaml
+k apply --server-side -f ssa.yaml
+assert_fails "apply over another manager's field"
+assert_contains "$ERR" 'Apply failed with 1 conflict: conflict with "tuner"'
+assert_contains "$ERR" '.spec.replicas'
+k apply --server-side --force-conflicts -f ssa.yaml
+assert_eq "$OUT" "deployment.apps/ssa serverside-applied"
+k get deployment ssa -o jsonpath='{.spec.replicas}'
+assert_eq "$OUT" "5"
+k get deployment ssa -o jsonpath='{.metadata.managedFields[*].manager}' --show-managed-fields
+assert_contains "$OUT" "kubectl"
+
 step "anonymous requests get 401"
 port=$(grep server: "$KUBECONFIG" | sed 's/.*://')
 run curl -sk "https://127.0.0.1:$port/api/v1/namespaces"
