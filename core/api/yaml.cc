@@ -730,7 +730,25 @@ bool ParseDocs(std::string_view text, bool all, std::vector<Json>* out, std::str
 
 }  // namespace
 
+// JSON strings must be UTF-8; YAML could smuggle in any bytes.
+static bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; k++)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += n;
+  }
+  return true;
+}
+
 bool ParseYaml(std::string_view text, Json* out, std::string* error) {
+  if (!ValidUtf8(text)) {
+    *error = "invalid UTF-8 in the document";
+    return false;
+  }
   if (LooksLikeJson(text) && JsonDepth(text) <= kMaxYamlDepth) {
     Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (!j.is_discarded()) {
@@ -741,7 +759,16 @@ bool ParseYaml(std::string_view text, Json* out, std::string* error) {
   }
   std::vector<Json> docs;
   if (!ParseDocs(text, false, &docs, error)) return false;
-  *out = docs.empty() ? Json() : std::move(docs[0]);
+  Json doc = docs.empty() ? Json() : std::move(docs[0]);
+  // YAML escapes ("\xff") can make strings that are not UTF-8, which JSON
+  // cannot carry.
+  try {
+    (void)doc.dump();
+  } catch (const Json::type_error&) {
+    *error = "invalid UTF-8 in a string";
+    return false;
+  }
+  *out = std::move(doc);
   return true;
 }
 

@@ -2,7 +2,7 @@
 // request heads and query parameters, resource paths, label and field
 // selectors, JSON bodies, and the patch engines (JSON patch, merge patch,
 // strategic merge patch), protobuf bodies, plus table printing of whatever
-// decodes.
+// decodes, and YAML bodies.
 // Input: one selector byte, then the data; patches put the object and the
 // patch on either side of the first NUL byte.
 #include <cstddef>
@@ -12,6 +12,7 @@
 
 #include "core/api/printers.h"
 #include "core/api/protobuf.h"
+#include "core/api/yaml.h"
 #include "core/api/resources.h"
 #include "core/api/selectors.h"
 #include "core/api/strategic_merge.h"
@@ -64,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   uint8_t sel = data[0];
   std::string rest(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (sel % 6) {
+  switch (sel % 7) {
     case 0: {  // request head, parameters, resource path
       net::HttpRequest req;
       std::string version;
@@ -104,6 +105,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4:
       (void)net::PercentDecode(rest, true);
       break;
+    case 6: {  // YAML request bodies
+      json out;
+      std::string err;
+      if (api::ParseYaml(rest, &out, &err)) (void)out.dump();
+      break;
+    }
     case 5: {  // protobuf request bodies
       json out;
       std::string err;
