@@ -11,6 +11,7 @@
 
 #include "core/api/managed_fields_internal.h"
 #include "core/api/meta.h"
+#include "core/api/schema.h"
 
 namespace kubit::api {
 
@@ -629,6 +630,93 @@ void EraseManagedFields(Json* obj) {
   if (meta != obj->end() && meta->is_object()) meta->erase("managedFields");
 }
 
+// The object upstream compares a new object with: the kind's Go zero value
+// as its typed view shows it. Non-pointer structs are always there (empty
+// objects; Time null, Quantity "0", IntOrString 0, Duration "0s"), other
+// fields only when they are not omitempty (zero scalars, null lists, maps
+// and pointers). So filling them in does not make them new as a whole (no
+// "." for f:spec or f:containers of a created Deployment), and a
+// template's creationTimestamp: null is no one's. Custom resources start
+// empty.
+Json ZeroOf(const schema::Message* m, int depth) {
+  Json o = Json::object();
+  if (!m || depth > 64) return o;
+  for (const schema::Field& f : m->fields) {
+    std::string name(f.name);
+    if (f.inlined && f.message) {
+      Json in = ZeroOf(f.message, depth + 1);
+      for (auto it = in.begin(); it != in.end(); ++it) o[it.key()] = it.value();
+      continue;
+    }
+    if (f.is_map() || f.repeated) {
+      if (!f.omit_empty) o[name] = nullptr;
+      continue;
+    }
+    if (f.kind == schema::Kind::kMessage && f.message) {
+      if (f.pointer) {
+        if (!f.omit_empty) o[name] = nullptr;
+        continue;
+      }
+      switch (f.message->shape) {
+        case schema::Shape::kObject:
+          o[name] = ZeroOf(f.message, depth + 1);
+          break;
+        case schema::Shape::kQuantity:
+          o[name] = "0";
+          break;
+        case schema::Shape::kIntOrString:
+          o[name] = 0;
+          break;
+        case schema::Shape::kDuration:
+          o[name] = "0s";
+          break;
+        case schema::Shape::kStringList:
+          if (!f.omit_empty) o[name] = nullptr;
+          break;
+        default:  // Time, MicroTime, RawExtension, FieldsV1
+          o[name] = nullptr;
+      }
+      continue;
+    }
+    if (f.omit_empty) continue;
+    if (f.pointer || f.kind == schema::Kind::kBytes)
+      o[name] = nullptr;
+    else if (f.kind == schema::Kind::kString)
+      o[name] = "";
+    else if (f.kind == schema::Kind::kBool)
+      o[name] = false;
+    else
+      o[name] = 0;
+  }
+  return o;
+}
+
+Json ZeroObject(const ResourceType& t) {
+  if (t.custom) return Json::object();
+  return ZeroOf(schema::MessageForKind(t.api_version(), t.kind), 0);
+}
+
+// Takes the zero object's values back out of an object created by apply,
+// where the applied configuration did not set them.
+void StripPlaceholders(Json* v, const Json& zero, const Json* applied) {
+  if (!v->is_object() || !zero.is_object()) return;
+  for (auto z = zero.begin(); z != zero.end(); ++z) {
+    auto it = v->find(z.key());
+    if (it == v->end()) continue;
+    const Json* a = Child(applied, z.key());
+    if (a) {
+      if (z.value().is_object() && it->is_object()) StripPlaceholders(&*it, z.value(), a);
+      continue;
+    }
+    if (z.value().is_object() && it->is_object()) {
+      StripPlaceholders(&*it, z.value(), nullptr);
+      if (it->empty()) v->erase(it);
+    } else if (smd::ValueEquals(*it, z.value())) {
+      v->erase(it);
+    }
+  }
+}
+
 bool DecodeManaged(const Json* list, Managed* out, std::string* error) {
   out->clear();
   if (!list || list->is_null()) return true;
@@ -724,9 +812,10 @@ void EncodeManaged(const Managed& m, Json* obj) {
     if (!e->subresource.empty()) j["subresource"] = e->subresource;
     list.push_back(std::move(j));
   }
-  Json& meta = (*obj)["metadata"];
-  if (!meta.is_object()) meta = Json::object();
-  meta["managedFields"] = std::move(list);
+  auto meta = obj->find("metadata");
+  if (meta == obj->end()) meta = obj->emplace("metadata", Json::object()).first;
+  if (!meta->is_object()) return;  // not an object: nothing to record in
+  (*meta)["managedFields"] = std::move(list);
 }
 
 // ---------------------------------------------------------------------------
@@ -765,9 +854,10 @@ struct Context {
   std::string now;
   std::string subresource;
   FieldSet reset;
+  Json zero;  // the kind's empty object
 
   Context(const ResourceType& rt, const std::string& sub, const ManagedFieldsOptions& o)
-      : t(rt), type(SmdType::ForResource(rt)), version(rt.api_version()), subresource(sub) {
+      : t(rt), type(SmdType::ForResource(rt)), version(rt.api_version()), subresource(sub), zero(ZeroObject(rt)) {
     now = o.now.empty() ? Now() : o.now;
     if (o.custom_reset_fields) {
       for (const FieldPath& p : o.reset_fields) reset.Insert(p);
@@ -961,7 +1051,7 @@ bool ApplyWithHistory(const Context& ctx, const Json& live, const Json& applied,
     before.operation = "Update";
     before.api_version = ctx.version;
     before.subresource = ctx.subresource;
-    UpdateCore(ctx, Json::object(), live, &m, before);
+    UpdateCore(ctx, ctx.zero, live, &m, before);
     CapManagers(&m);
   }
   if (!ApplyCore(ctx, live, applied, &m, id_parts, force, out)) return false;
@@ -1084,7 +1174,7 @@ bool ServerSideApply(const ResourceType& t, const Json& live, const Json& applie
   if (smd::TooDeep(live)) return fail(500, "", "failed to create typed live object: max depth exceeded");
 
   Context ctx(t, options.subresource, options);
-  Json live_obj = live.is_object() ? live : Json::object();
+  Json live_obj = live.is_object() ? live : ctx.zero;
   Managed managed;
   std::string err;
   if (!DecodeManaged(ManagedFieldsOf(live_obj), &managed, &err))
@@ -1142,6 +1232,7 @@ bool ServerSideApply(const ResourceType& t, const Json& live, const Json& applie
   }
   Json obj = std::move(out.object);
   DropNewNulls(ctx.type, &obj, &live_obj);
+  if (!live.is_object()) StripPlaceholders(&obj, ctx.zero, &applied);
   if (manager == "kubectl") {
     const Json* ann = Child(Child(Child(&obj, "metadata"), "annotations"), kLastApplied);
     if (ann && ann->is_string() && !ann->get<std::string>().empty())
@@ -1168,9 +1259,9 @@ void TrackUpdate(const ResourceType& t, const Json* old, Json* obj, const std::s
 void TrackUpdate(const ResourceType& t, const Json* old, Json* obj, const std::string& manager,
                  const std::string& subresource, const ManagedFieldsOptions& options) {
   if (!obj || !obj->is_object()) return;
-  Json live_obj = old && old->is_object() ? *old : Json::object();
+  Context ctx(t, subresource, options);
+  Json live_obj = old && old->is_object() ? *old : ctx.zero;
   const Json* live_mf = ManagedFieldsOf(live_obj);
-  Json saved = live_mf ? *live_mf : Json();
   Managed managed;
   std::string err;
   auto decode_live = [&] {
@@ -1192,15 +1283,9 @@ void TrackUpdate(const ResourceType& t, const Json* old, Json* obj, const std::s
   bool exists = old && uid && uid->is_string() && !uid->get<std::string>().empty();
   if (managed.empty() && exists) return;  // upstream leaves such objects untracked
 
-  auto restore = [&] {
-    if (saved.is_null()) {
-      EraseManagedFields(obj);
-    } else {
-      (*obj)["metadata"]["managedFields"] = saved;
-    }
-  };
+  // Upstream (v1.32) clears managedFields when it cannot track a write.
+  auto restore = [&] { EraseManagedFields(obj); };
   if (smd::TooDeep(live_obj) || smd::TooDeep(*obj)) return restore();
-  Context ctx(t, subresource, options);
   for (const Json* v : {static_cast<const Json*>(&live_obj), static_cast<const Json*>(obj)}) {
     Validation val;
     val.strict = false;

@@ -202,7 +202,14 @@ struct ApplyError {
 // Applies `applied` (the request's object, parsed) for `manager` to `live`
 // (null when the object does not exist yet: the result is the new object).
 // On success *result is the merged object with metadata.managedFields
-// updated (not yet defaulted or validated). On failure false with *error:
+// updated (not yet defaulted or validated; the strategy still has to reset
+// what the subresource may not change, e.g. status in an apply of the main
+// resource, whose changes no one owns). For the manager "kubectl" an
+// existing kubectl.kubernetes.io/last-applied-configuration annotation is
+// rewritten from the applied object, and conflicts on fields that kubectl's
+// client-side apply last set are taken over, as upstream does to upgrade
+// from client-side apply. An apply that changes nothing returns the live
+// object (entry times unchanged). On failure false with *error:
 // conflicts ("Apply failed with 1 conflict: conflict with
 // \"kubectl-client-side-apply\" using apps/v1: .spec.replicas"), an
 // applied object of another kind or with managedFields (400), or one that
@@ -226,7 +233,9 @@ bool ServerSideApply(const ResourceType& t, const nlohmann::json& live, const nl
 // managedFields are honoured as upstream: [] (or [{}]) resets them, a valid
 // list replaces them, anything else keeps the old object's. An object that
 // exists without managedFields stays untracked; a write that changes
-// nothing leaves the entries as they were.
+// nothing leaves the entries as they were. An object that cannot be
+// tracked (a map-list item without its key, values too deep) is stored
+// without managedFields, as upstream v1.32 does.
 void TrackUpdate(const ResourceType& t, const nlohmann::json* old, nlohmann::json* obj,
                  const std::string& manager, const std::string& subresource);
 void TrackUpdate(const ResourceType& t, const nlohmann::json* old, nlohmann::json* obj,

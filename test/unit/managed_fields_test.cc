@@ -147,9 +147,44 @@ TEST_CASE("managed fields: the field set of an applied Deployment") {
   CHECK(s.ToFieldsV1() == expected);
 }
 
+TEST_CASE("managed fields: a Deployment created by kubectl create, as upstream records it") {
+  // The object as stored (defaulted) after `kubectl create deployment nginx
+  // --image=nginx`, and the entry a v1.32 API server gives it.
+  Json obj = Json::parse(R"({
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"name": "nginx", "namespace": "default", "labels": {"app": "nginx"}, "uid": "u1",
+                 "generation": 1, "creationTimestamp": "2024-01-02T03:04:05Z", "resourceVersion": "5"},
+    "spec": {"progressDeadlineSeconds": 600, "replicas": 1, "revisionHistoryLimit": 10,
+      "selector": {"matchLabels": {"app": "nginx"}},
+      "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}, "type": "RollingUpdate"},
+      "template": {"metadata": {"creationTimestamp": null, "labels": {"app": "nginx"}},
+        "spec": {"containers": [{"image": "nginx", "imagePullPolicy": "Always", "name": "nginx", "resources": {},
+                                 "terminationMessagePath": "/dev/termination-log",
+                                 "terminationMessagePolicy": "File"}],
+                 "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                 "securityContext": {}, "terminationGracePeriodSeconds": 30}}},
+    "status": {}})");
+  TrackUpdate(Deployments(), nullptr, &obj, "kubectl-create", "", At(kNow));
+  REQUIRE(obj["metadata"]["managedFields"].size() == 1);
+  CHECK(obj["metadata"]["managedFields"][0] == Json::parse(R"({
+    "manager": "kubectl-create", "operation": "Update", "apiVersion": "apps/v1",
+    "time": "2024-01-02T03:04:05Z", "fieldsType": "FieldsV1",
+    "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+      "f:spec": {"f:progressDeadlineSeconds": {}, "f:replicas": {}, "f:revisionHistoryLimit": {}, "f:selector": {},
+        "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}, "f:maxUnavailable": {}}, "f:type": {}},
+        "f:template": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+          "f:spec": {"f:containers": {"k:{\"name\":\"nginx\"}": {".": {}, "f:image": {}, "f:imagePullPolicy": {},
+              "f:name": {}, "f:resources": {}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}}},
+            "f:dnsPolicy": {}, "f:restartPolicy": {}, "f:schedulerName": {}, "f:securityContext": {},
+            "f:terminationGracePeriodSeconds": {}}}}}})"));
+}
+
 TEST_CASE("managed fields: apply creates the object with an Apply entry") {
   Json obj = Apply(Deployments(), Json(), Y(kDeployment), "kubectl");
   CHECK(obj["spec"]["replicas"] == 2);
+  CHECK_FALSE(obj.contains("status"));  // nothing of the empty object the apply started from
+  CHECK_FALSE(obj["spec"].contains("strategy"));
+  CHECK_FALSE(obj["spec"]["template"]["metadata"].contains("creationTimestamp"));
   CHECK(obj["metadata"]["name"] == "web");
   REQUIRE(obj["metadata"]["managedFields"].size() == 1);
   Json e = obj["metadata"]["managedFields"][0];
