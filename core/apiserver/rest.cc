@@ -146,6 +146,7 @@ struct Call {
   net::HttpResponse& resp;
 
   bool applying = false;  // a server-side apply: managedFields come from the apply
+  std::string tracked_subresource;  // managedFields subresource when not info.subresource
 
   bool dry_run() const { return req.Param("dryRun") == "All"; }
   std::string manager() const {
@@ -441,7 +442,9 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     m["generation"] = spec_changed ? gen + 1 : gen;
   }
   m["resourceVersion"] = std::to_string(cur.mod_revision);
-  if (!c.applying) api::TrackUpdate(c.type, &old, &o, c.manager(), c.info.subresource);
+  if (!c.applying)
+    api::TrackUpdate(c.type, &old, &o, c.manager(),
+                     c.tracked_subresource.empty() ? c.info.subresource : c.tracked_subresource);
   if (old == o) {  // nothing to write
     w.ok = true;
     w.object = old;
@@ -525,8 +528,9 @@ void Apply(Call& c) {
   ApiError err;
   if (!ParseBody(c.req, &applied, &err)) return SendError(c.resp, err);
   if (c.req.Param("fieldManager").empty())
-    return SendError(c.resp, ApiError::BadRequest(
-                                 "PATCH /apply requests require a fieldManager"));
+    return SendError(c.resp, ApiError{422, "Invalid",
+                                      "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: "
+                                      "Required value: is required for apply patch"});
   bool force = c.req.Param("force") == "true";
   c.applying = true;
   for (int attempt = 0;; attempt++) {
@@ -875,6 +879,7 @@ void Scale(Call& c) {
     RequestInfo main_info = c.info;
     main_info.subresource.clear();
     Call main{c.state, main_info, c.type, c.req, c.resp};
+    main.tracked_subresource = "scale";  // upstream records scale writes so
     Written w = WriteUpdate(main, obj, cur, cur.mod_revision);
     if (w.ok) return SendJson(c.resp, 200, ScaleOf(w.object));
     if (w.error.code != 409 || !rv.empty() || attempt >= 8) return SendError(c.resp, w.error);
