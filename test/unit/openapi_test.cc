@@ -199,15 +199,15 @@ TEST_CASE("openapi: schemas carry types and the patch extensions") {
   CHECK(apps);
 
   // Every reference resolves.
-  std::vector<const Json*> todo = {&doc};
-  while (!todo.empty()) {
-    const Json* j = todo.back();
-    todo.pop_back();
+  std::vector<const Json*> pending = {&doc};
+  while (!pending.empty()) {
+    const Json* j = pending.back();
+    pending.pop_back();
     if (j->is_object()) {
       if (j->contains("$ref")) Schema(doc, RefName(*j));
-      for (const auto& v : j->items()) todo.push_back(&v.value());
+      for (const auto& v : j->items()) pending.push_back(&v.value());
     } else if (j->is_array()) {
-      for (const Json& v : *j) todo.push_back(&v);
+      for (const Json& v : *j) pending.push_back(&v);
     }
   }
 }
