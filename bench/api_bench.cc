@@ -69,9 +69,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_util.h"
 #include "store/store.h"
 
 namespace {
+
+using kubit::bench::FsType;
+using kubit::bench::Fmt;
+using kubit::bench::Median;
+using kubit::bench::PercentileMs;
 
 namespace ks = kubit::store;
 using Clock = std::chrono::steady_clock;
@@ -104,26 +110,6 @@ struct BenchError : std::runtime_error {
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // p in [0, 100]; values in ns, result in ms.
-double PercentileMs(std::vector<int64_t> v, double p) {
-  if (v.empty()) return 0;
-  size_t i = static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5);
-  std::nth_element(v.begin(), v.begin() + i, v.end());
-  return v[i] / 1e6;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string Fmt(const char* fmt, double v) {
-  char buf[64];
-  snprintf(buf, sizeof(buf), fmt, v);
-  return buf;
-}
-
 // Bytes that differ between writers (nothing to gain from compression).
 std::string MakeText(size_t n, uint64_t seed) {
   std::string v(n, '\0');
@@ -583,19 +569,6 @@ void AddRow(const std::string& figure, const std::string& value, const std::stri
 }
 
 const char* PassMiss(bool pass) { return pass ? "PASS" : "MISS"; }
-
-std::string FsType(const std::string& dir) {
-  struct statfs s;
-  if (statfs(dir.c_str(), &s) != 0) return "?";
-  switch (static_cast<unsigned long>(s.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x01021994: return "tmpfs (fsync is free: durable figures are meaningless)";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x794c7630: return "overlayfs";
-    default: return Fmt("fs 0x%lx", static_cast<double>(s.f_type));
-  }
-}
 
 // Per-request CPU of the server and the clients, in microseconds, and the
 // cores busy with the server, the clients and everything else (other
