@@ -40,10 +40,10 @@ DEPS_STAMP := build/.deps-$(ARCH)
 CPPFLAGS := -I. -isystem build/third_party $(SYSROOT_FLAGS) -MMD -MP
 CXXFLAGS := -std=c++20 -O2 -g0 -Wall -Wextra -Wno-missing-field-initializers -Wno-psabi -pthread
 LDFLAGS := -static -s -pthread $(SYSROOT_FLAGS)
-LIBS := -lsqlite3 -lssl -lcrypto -lz -ldl -lyaml-cpp
+LIBS := -lsqlite3 -lssl -lcrypto -lz -lzstd -lseccomp -ldl -lyaml-cpp
 
 STORE_SRCS := $(wildcard store/*.cc)
-LIB_SRCS := $(STORE_SRCS) $(wildcard net/*.cc core/*/*.cc)
+LIB_SRCS := $(STORE_SRCS) $(wildcard net/*.cc core/*/*.cc runtime/*/*.cc)
 MAIN_SRCS := $(wildcard cmd/kubit/*.cc)
 TEST_SRCS := $(wildcard test/unit/*.cc)
 STORE_TEST_SRCS := test/unit/test_main.cc test/unit/child_modes.cc $(wildcard test/unit/store_*.cc)

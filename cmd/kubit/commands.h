@@ -13,6 +13,14 @@ int ServerCommand(const Args& args);
 int BackupCommand(const Args& args);
 int RestoreCommand(const Args& args);
 int VersionCommand(const Args& args);
+// `kubit ctr`: the runtime's debugging CLI (cmd/kubit/ctr.cc); its `images`
+// subcommands are in cmd/kubit/ctr_images.cc.
+int CtrCommand(const Args& args);
+int CtrImagesCommand(const Args& args);
+// `kubit shim`: the per-container process (never run by hand).
+int ShimCommand(const Args& args);
+// `kubit killall`: stops every container and shim of a data dir.
+int KillallCommand(const Args& args);
 
 std::string VersionString();
 std::string ShortVersion();  // "v0.1.0"
