@@ -26,12 +26,14 @@ struct TlsConfig {
 struct HttpClientOptions {
   TlsConfig tls;
   int connect_timeout_ms = 10000;
-  // Longest wait for any read (0: none; watches set their own deadline).
+  // Longest wait for any read or write (0: none; watches set their own
+  // deadline).
   int read_timeout_ms = 60000;
-  // Replaces TCP/TLS dialing: returns a connected plain socket fd (or -1
-  // with *error). The request still goes as HTTP/1.1 over it.
+  // Replaces TCP dialing, for every host: returns a connected socket fd
+  // (or -1 with *error) that the client then owns. The request still goes
+  // as HTTP/1.1 over it, in TLS when the URL says https.
   std::function<int(std::string* error)> dial;
-  size_t max_idle_per_host = 4;
+  size_t max_idle_per_host = 4;  // kept at most 90 s
   std::string user_agent = "kubit";
 };
 
@@ -40,7 +42,13 @@ struct HttpClientRequest {
   std::string url;  // http[s]://host[:port]/path[?query]; path and query already encoded
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // Follows 301/302/303/307/308 up to 5 times; an Authorization header is
+  // When set, the body is sent chunked from what this returns, piece by
+  // piece, instead of `body` (an empty piece ends it; false fails the
+  // request with *error). Such a body cannot be sent twice: the request is
+  // never retried, and a 307/308 redirect is returned instead of followed.
+  std::function<bool(std::string* piece, std::string* error)> body_reader;
+  // Follows 301/302/303/307/308 up to 5 times (301/302/303 turn into a GET
+  // without body, as browsers and Go do); an Authorization header is
   // dropped when the redirect leaves the original host.
   bool follow_redirects = false;
   int read_timeout_ms = -1;  // -1: the client's default
@@ -79,7 +87,10 @@ class HttpClient {
 
   // Sends the request and reads the whole response. False with *error on a
   // transport failure (DNS, connect, TLS verification, peer closed early);
-  // any HTTP status is a success here and is in resp->status.
+  // any HTTP status is a success here and is in resp->status. A request
+  // sent on a pooled connection that turns out to be stale (closed by the
+  // server while idle) is sent once more on a fresh one, provided no byte
+  // of a response had arrived. Safe to call from many threads at once.
   bool Do(const HttpClientRequest& req, HttpClientResponse* resp, std::string* error);
 
   // As Do, but the body goes to `on_body` piece by piece (chunked encoding

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 namespace kubit::net {
 namespace {
@@ -375,27 +376,41 @@ void HttpServer::AcceptLoop() {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (active_ >= opts_.max_connections) {
-        close(fd);
-        continue;
-      }
-      active_++;
-      handshaking_.insert(fd);
-    }
-    std::thread([this, fd, remote = std::string(host) + ":" + std::to_string(port)] {
-      Serve(fd, remote);
-      std::lock_guard<std::mutex> lock(mu_);
-      active_--;
-      idle_cv_.notify_all();
-    }).detach();
+    Spawn(fd, std::string(host) + ":" + std::to_string(port), nullptr);
   }
 }
 
-bool HttpServer::Handshake(int fd, std::string remote, std::unique_ptr<Conn>* out) {
+void HttpServer::ServeConnection(int fd, PeerCertificate identity) {
+  Spawn(fd, "in-process", &identity);
+}
+
+// One thread per connection; `identity` (copied here) skips TLS.
+void HttpServer::Spawn(int fd, std::string remote, const PeerCertificate* identity) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Checked under the lock that Stop takes before it waits for every
+    // connection thread: none starts after that wait.
+    if (stopping_ || active_ >= opts_.max_connections) {
+      close(fd);
+      return;
+    }
+    active_++;
+    handshaking_.insert(fd);
+  }
+  std::optional<PeerCertificate> id;
+  if (identity) id = *identity;
+  std::thread([this, fd, remote = std::move(remote), id = std::move(id)] {
+    Serve(fd, remote, id ? &*id : nullptr);
+    std::lock_guard<std::mutex> lock(mu_);
+    active_--;
+    idle_cv_.notify_all();
+  }).detach();
+}
+
+bool HttpServer::Handshake(int fd, std::string remote, const PeerCertificate* identity,
+                           std::unique_ptr<Conn>* out) {
   SSL* ssl = nullptr;
-  if (ssl_ctx_) {
+  if (ssl_ctx_ && !identity) {
     ssl = SSL_new(ssl_ctx_);
     SSL_set_fd(ssl, fd);
     struct timeval tv = {10, 0};
@@ -409,13 +424,14 @@ bool HttpServer::Handshake(int fd, std::string remote, std::unique_ptr<Conn>* ou
   }
   auto conn = std::make_unique<Conn>(fd, ssl, std::move(remote));
   if (ssl) conn->set_peer(ReadPeer(ssl));
+  if (identity) conn->set_peer(*identity);
   *out = std::move(conn);
   return true;
 }
 
-void HttpServer::Serve(int fd, std::string remote) {
+void HttpServer::Serve(int fd, std::string remote, const PeerCertificate* identity) {
   std::unique_ptr<Conn> conn;
-  bool ok = Handshake(fd, std::move(remote), &conn);
+  bool ok = Handshake(fd, std::move(remote), identity, &conn);
   {
     std::lock_guard<std::mutex> lock(mu_);
     handshaking_.erase(fd);

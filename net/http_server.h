@@ -93,11 +93,18 @@ class HttpServer {
   bool Start(std::string* error);
   void Stop();
   int port() const { return port_; }
+  // Serves a socket the caller has connected already (one end of a
+  // socketpair: the in-process transport) on its own thread, as if
+  // accepted: plain HTTP, with `identity` standing for a verified client
+  // certificate. The server owns `fd`; works with or without Start.
+  void ServeConnection(int fd, PeerCertificate identity);
 
  private:
   void AcceptLoop();
-  void Serve(int fd, std::string remote);
-  bool Handshake(int fd, std::string remote, std::unique_ptr<Conn>* out);
+  void Spawn(int fd, std::string remote, const PeerCertificate* identity);
+  void Serve(int fd, std::string remote, const PeerCertificate* identity);
+  bool Handshake(int fd, std::string remote, const PeerCertificate* identity,
+                 std::unique_ptr<Conn>* out);
 
   HttpServerOptions opts_;
   HttpHandler handler_;
