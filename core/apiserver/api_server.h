@@ -3,6 +3,7 @@
 // and serves discovery and the built-in resources.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ class ApiServer {
   bool Start(std::string* error);
   void Stop();
   int port() const;
+  // A dialer for net::HttpClientOptions::dial, for the controllers and the
+  // kubelet inside `kubit server`: each call makes a socketpair, serves one
+  // end as if a verified client certificate CN=user, O=groups had come in
+  // on it, and returns the other. Same HTTP, authentication, authorization
+  // and REST path as kubectl's requests, without TLS or TCP. Dials fail
+  // until Start has succeeded.
+  std::function<int(std::string* error)> InProcessDialer(std::string user,
+                                                         std::vector<std::string> groups);
 
  private:
   void Handle(net::HttpRequest& req, net::HttpResponse& resp);
