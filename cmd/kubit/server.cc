@@ -1,7 +1,13 @@
 // kubit server: the control plane of a cluster: the state (the revisioned
 // store) and the Kubernetes API in front of it. The scheduler, controllers
 // and the node agent are wired in here as they land.
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <malloc.h>
 #include <signal.h>
 #include <string.h>
@@ -12,6 +18,7 @@
 #include "cmd/kubit/commands.h"
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
+#include "core/api/resources.h"
 #include "core/apiserver/api_server.h"
 #include "core/apiserver/cluster_pki.h"
 #include "store/store.h"
@@ -38,13 +45,48 @@ store::Options StoreOptions(const std::string& data_dir) {
   store::Options o;
   o.path = DatabasePath(data_dir);
   o.key_namespace = "/registry/";
-  // Heartbeats: written in batches to spare SD cards and eMMC.
-  o.volatile_prefixes = {"/registry/leases/", "/registry/events/"};
-  o.default_ttls = {{"/registry/events/", 3600}};
+  // Heartbeats (node Leases) and Events: written in batches to spare SD
+  // cards and eMMC. Events of both API groups share one storage prefix.
+  const std::string leases = api::FindType("coordination.k8s.io", "v1", "leases")->storage_prefix();
+  const std::string events = api::FindType("", "v1", "events")->storage_prefix();
+  o.volatile_prefixes = {leases, events};
+  o.default_ttls = {{events, 3600}};
   o.log = [](store::LogLevel level, const std::string& msg) {
     Log(static_cast<Level>(static_cast<int>(level)), "store", msg);
   };
   return o;
+}
+
+// The address other nodes and pods reach this one at: that of the default
+// route's interface, else any non-loopback IPv4, else loopback.
+std::string PrimaryIPv4() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(53);
+    inet_pton(AF_INET, "192.0.2.1", &to.sin_addr);  // TEST-NET: a UDP connect sends nothing
+    sockaddr_in me{};
+    socklen_t len = sizeof(me);
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0 &&
+              getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len) == 0;
+    close(fd);
+    char buf[INET_ADDRSTRLEN];
+    if (ok && inet_ntop(AF_INET, &me.sin_addr, buf, sizeof(buf))) return buf;
+  }
+  std::string found = "127.0.0.1";
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) != 0) return found;
+  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    char buf[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof(buf))) {
+      found = buf;
+      break;
+    }
+  }
+  freeifaddrs(ifs);
+  return found;
 }
 
 }  // namespace
@@ -52,6 +94,7 @@ store::Options StoreOptions(const std::string& data_dir) {
 int ServerCommand(const Args& args) {
   std::string data_dir = "/var/lib/kubit", log_level = "info", bind_address = "0.0.0.0";
   std::string kubeconfig = "/etc/kubit/kubit.yaml", kubeconfig_mode = "0600", token;
+  std::string service_cidr = "10.43.0.0/16";
   int64_t port = 6443;
   std::vector<std::string> tls_sans, node_ips;
   FlagSet flags("kubit server [flags]",
@@ -68,6 +111,8 @@ int ServerCommand(const Args& args) {
   flags.String("token", &token,
                "Shared secret that nodes use to join (a K10 token or its secret part); "
                "made at random on first start if not given");
+  flags.String("service-cidr", &service_cidr,
+               "IPv4 network CIDR for Service ClusterIPs; the first address is the kubernetes Service's");
   flags.String("log-level", &log_level, "Least level to log: debug, info, warn or error");
   std::vector<std::string> pos;
   if (int rc = flags.ParseCommand(args, &pos, 0, 0); rc >= 0) return rc;
@@ -128,6 +173,9 @@ int ServerCommand(const Args& args) {
   ao.bind_address = bind_address;
   ao.port = static_cast<int>(port);
   ao.version = ShortVersion();
+  ao.rest.service_cidr = service_cidr;
+  ao.rest.advertise_address = node_ips.empty() ? PrimaryIPv4() : node_ips[0];
+  ao.rest.advertise_port = static_cast<int>(port);
   apiserver::ApiServer api(ao, state.get(), &pki);
   if (!api.Start(&error)) {
     Log(Level::kError, "server", error);

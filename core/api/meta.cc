@@ -149,8 +149,10 @@ std::string NewUID() {
   return buf;
 }
 
-std::string Now() {
-  time_t t = time(nullptr);
+std::string Now() { return TimeAfter(0); }
+
+std::string TimeAfter(int64_t seconds) {
+  time_t t = time(nullptr) + seconds;
   struct tm tm;
   gmtime_r(&t, &tm);
   char buf[32];

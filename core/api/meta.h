@@ -2,6 +2,7 @@
 // what the server sets on create and update.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ void ValidateObjectMeta(const ResourceType& t, const Json& meta, bool is_create,
 std::string NewUID();
 // RFC 3339 in UTC with seconds precision, as Kubernetes prints it.
 std::string Now();
+// The same form, `seconds` from now (deletionTimestamp of a graceful delete).
+std::string TimeAfter(int64_t seconds);
 // "abcde": the random suffix for generateName.
 std::string RandomSuffix(size_t n);
 

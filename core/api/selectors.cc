@@ -39,6 +39,43 @@ bool ValidKey(const std::string& k) {
 
 }  // namespace
 
+bool LabelSelector::FromJson(const nlohmann::json& sel, LabelSelector* out, std::string* error) {
+  out->reqs_.clear();
+  if (sel.is_null()) return true;
+  if (!sel.is_object()) {
+    *error = "a label selector must be an object";
+    return false;
+  }
+  if (sel.contains("matchLabels") && sel["matchLabels"].is_object())
+    for (const auto& [k, v] : sel["matchLabels"].items()) {
+      if (!v.is_string()) {
+        *error = "matchLabels values must be strings";
+        return false;
+      }
+      out->reqs_.push_back({k, Requirement::Op::kEquals, {v.get<std::string>()}});
+    }
+  if (sel.contains("matchExpressions") && sel["matchExpressions"].is_array())
+    for (const auto& e : sel["matchExpressions"]) {
+      if (!e.is_object()) continue;
+      Requirement r;
+      r.key = e.value("key", "");
+      std::string op = e.value("operator", "");
+      if (op == "In") r.op = Requirement::Op::kIn;
+      else if (op == "NotIn") r.op = Requirement::Op::kNotIn;
+      else if (op == "Exists") r.op = Requirement::Op::kExists;
+      else if (op == "DoesNotExist") r.op = Requirement::Op::kDoesNotExist;
+      else {
+        *error = "\"" + op + "\" is not a valid label selector operator";
+        return false;
+      }
+      if (e.contains("values") && e["values"].is_array())
+        for (const auto& v : e["values"])
+          if (v.is_string()) r.values.push_back(v.get<std::string>());
+      out->reqs_.push_back(std::move(r));
+    }
+  return true;
+}
+
 bool LabelSelector::Parse(const std::string& text, LabelSelector* out, std::string* error) {
   out->reqs_.clear();
   if (Trim(text).empty()) return true;

@@ -20,6 +20,9 @@ class LabelSelector {
  public:
   // False with *error (upstream's wording) on a bad selector.
   static bool Parse(const std::string& text, LabelSelector* out, std::string* error);
+  // A metav1.LabelSelector object (matchLabels, matchExpressions). An empty
+  // object matches everything; callers decide what a null selector means.
+  static bool FromJson(const nlohmann::json& selector, LabelSelector* out, std::string* error);
   bool Matches(const nlohmann::json& labels) const;  // labels: object or null
   bool empty() const { return reqs_.empty(); }
 

@@ -10,7 +10,8 @@ std::string ApiError::ToJson() const {
   Json j = {{"kind", "Status"},   {"apiVersion", "v1"}, {"metadata", Json::object()},
             {"status", "Failure"}, {"message", message}, {"reason", reason},
             {"code", code}};
-  if (!details_name.empty() || !details_kind.empty() || !causes.empty() || retry_after) {
+  if (!details_name.empty() || !details_kind.empty() || !causes.empty() || !other_causes.empty() ||
+      retry_after) {
     Json d = Json::object();
     if (!details_name.empty()) d["name"] = details_name;
     if (!details_group.empty()) d["group"] = details_group;
@@ -30,6 +31,10 @@ std::string ApiError::ToJson() const {
                                {"message", msg},
                                {"field", c.field}});
       }
+    }
+    for (const auto& c : other_causes) {
+      if (!d.contains("causes")) d["causes"] = Json::array();
+      d["causes"].push_back({{"reason", c.reason}, {"message", c.message}});
     }
     if (retry_after) d["retryAfterSeconds"] = retry_after;
     j["details"] = d;

@@ -17,6 +17,11 @@ struct ApiError {
   std::string message;
   std::string details_name, details_group, details_kind;
   std::vector<api::FieldError> causes;
+  // Causes that are not field errors ("DisruptionBudget", say), sent as is.
+  struct Cause {
+    std::string reason, message;
+  };
+  std::vector<Cause> other_causes;
   int retry_after = 0;
 
   std::string ToJson() const;

@@ -47,6 +47,16 @@ Json ResourceList(const std::string& group, const std::string& version) {
       resources.push_back({{"name", t.plural + "/status"}, {"singularName", ""},
                            {"namespaced", t.namespaced}, {"kind", t.kind},
                            {"verbs", {"get", "patch", "update"}}});
+    if (t.kind == "Pod" && t.group.empty()) {
+      resources.push_back({{"name", "pods/binding"}, {"singularName", ""}, {"namespaced", true},
+                           {"kind", "Binding"}, {"verbs", {"create"}}});
+      resources.push_back({{"name", "pods/eviction"}, {"singularName", ""}, {"namespaced", true},
+                           {"group", "policy"}, {"version", "v1"}, {"kind", "Eviction"},
+                           {"verbs", {"create"}}});
+    }
+    if (t.kind == "Namespace" && t.group.empty())
+      resources.push_back({{"name", "namespaces/finalize"}, {"singularName", ""},
+                           {"namespaced", false}, {"kind", "Namespace"}, {"verbs", {"update"}}});
     if (t.kind == "ServiceAccount")
       resources.push_back({{"name", "serviceaccounts/token"}, {"singularName", ""},
                            {"namespaced", true}, {"group", "authentication.k8s.io"},
@@ -85,15 +95,15 @@ ApiServer::ApiServer(ApiServerOptions options, store::Store* state, const Cluste
       authn_(pki, state),
       rbac_(state),
       reviews_(&authn_, &rbac_, state),
-      crds_(state) {}
+      crds_(state),
+      rest_(state, opts_.rest) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
 bool ApiServer::Start(std::string* error) {
-  Rest rest(state_);
-  store::Status s = rest.EnsureDefaultNamespaces();
+  store::Status s = rest_.EnsureDefaults();
   if (!s.ok()) {
-    *error = "cannot create the default namespaces: " + s.ToString();
+    *error = "cannot create the default namespaces and services: " + s.ToString();
     return false;
   }
   s = crds_.Start();
@@ -335,7 +345,7 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
       info.verb == "create")
     return reviews_.ServeToken(info, req, resp);
   if (info.type && info.type->create_only) return reviews_.Serve(info, user, req, resp);
-  Rest(state_).Serve(info, req, resp);
+  rest_.Serve(info, req, resp);
 }
 
 }  // namespace kubit::apiserver

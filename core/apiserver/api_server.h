@@ -14,6 +14,7 @@
 #include "core/apiserver/crd_controller.h"
 #include "core/apiserver/metrics.h"
 #include "core/apiserver/rbac.h"
+#include "core/apiserver/rest.h"
 #include "core/apiserver/reviews.h"
 #include "store/store.h"
 
@@ -29,6 +30,7 @@ struct ApiServerOptions {
   std::string bind_address = "0.0.0.0";
   int port = 6443;
   std::string version = "v0.0.0";  // kubit's version, for /version
+  RestOptions rest;
 };
 
 class ApiServer {
@@ -61,6 +63,7 @@ class ApiServer {
   Reviews reviews_;
   Metrics metrics_;
   CrdController crds_;
+  Rest rest_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

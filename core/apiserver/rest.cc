@@ -1,5 +1,7 @@
 #include "core/apiserver/rest.h"
 
+#include "core/apiserver/rest_internal.h"
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -20,7 +22,7 @@
 #include "net/http_server.h"
 
 namespace kubit::apiserver {
-namespace {
+namespace rest_internal {
 
 using api::Json;
 using api::ResourceType;
@@ -115,9 +117,11 @@ bool CheckTypeMeta(const ResourceType& t, Json& o, ApiError* err) {
   return true;
 }
 
-}  // namespace
+}  // namespace rest_internal
 
-store::Status Rest::EnsureDefaultNamespaces() {
+using namespace rest_internal;
+
+store::Status Rest::EnsureDefaults() {
   const ResourceType& t = NamespaceType();
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
     Json ns = {{"apiVersion", "v1"},
@@ -132,31 +136,14 @@ store::Status Rest::EnsureDefaultNamespaces() {
     store::Status s = state_->Create(t.storage_key("", name), Encode(ns));
     if (!s.ok() && !s.IsAlreadyExists()) return s;
   }
-  return store::Status::Ok();
+  return EnsureKubernetesService(state_, options_);
 }
 
-namespace {
+namespace rest_internal {
 
-// Everything one request needs, so that each verb is a plain function.
-struct Call {
-  store::Store* state;
-  const RequestInfo& info;
-  const ResourceType& type;
-  net::HttpRequest& req;
-  net::HttpResponse& resp;
-
-  bool applying = false;  // a server-side apply: managedFields come from the apply
-  std::string tracked_subresource;  // managedFields subresource when not info.subresource
-
-  bool dry_run() const { return req.Param("dryRun") == "All"; }
-  std::string manager() const {
-    return api::RequestFieldManager(req.Param("fieldManager"), req.Header("user-agent"));
-  }
-  std::string key(const std::string& name) const { return type.storage_key(info.ns, name); }
-  std::string list_prefix() const {
-    return type.storage_prefix() + (type.namespaced && !info.ns.empty() ? info.ns + "/" : "");
-  }
-};
+std::string Call::manager() const {
+  return api::RequestFieldManager(req.Param("fieldManager"), req.Header("user-agent"));
+}
 
 // fieldValidation: unknown fields are an error (Strict, kubectl's default),
 // a warning (Warn, the server's default) or nothing (Ignore), as upstream.
@@ -236,7 +223,7 @@ bool CheckKind(Call& c, Json* o, const Json* old, ApiError* err) {
 }
 
 // Namespaced writes need an existing namespace that is not terminating.
-bool CheckNamespace(Call& c, ApiError* err) {
+bool CheckNamespace(Call& c, const std::string& name, ApiError* err) {
   if (!c.type.namespaced) return true;
   store::KeyValue kv;
   store::Status s = c.state->Get(NamespaceType().storage_key("", c.info.ns), &kv);
@@ -249,7 +236,7 @@ bool CheckNamespace(Call& c, ApiError* err) {
     return false;
   }
   if (Decode(kv)["metadata"].contains("deletionTimestamp")) {
-    *err = ApiError::Forbidden(c.type.plural + " \"" + c.info.name + "\" is forbidden: unable to create new content in namespace " +
+    *err = ApiError::Forbidden(c.type.plural + " \"" + name + "\" is forbidden: unable to create new content in namespace " +
                                c.info.ns + " because it is being terminated");
     return false;
   }
@@ -347,8 +334,6 @@ void List(Call& c) {
   SendJson(c.resp, 200, list);
 }
 
-void CreateObject(Call& c, Json o);
-
 void Create(Call& c) {
   Json o;
   ApiError err;
@@ -376,9 +361,17 @@ void CreateObject(Call& c, Json o) {
   std::vector<api::FieldError> errs;
   api::ValidateObjectMeta(c.type, meta, true, &errs);
   if (!errs.empty()) return SendError(c.resp, ApiError::Invalid(c.type, name, errs));
-  if (!CheckKind(c, &o, nullptr, &err)) return SendError(c.resp, err);
-  if (!CheckNamespace(c, &err)) return SendError(c.resp, err);
   meta["uid"] = api::NewUID();
+  bool builtin = !c.type.custom;
+  if (builtin && c.type.kind == "Job" && c.type.group == "batch") GenerateJobSelector(&o);
+  if (!CheckKind(c, &o, nullptr, &err)) return SendError(c.resp, err);
+  if (builtin && c.type.kind == "Pod" && c.type.group.empty()) PreparePodCreate(&o);
+  if (!CheckNamespace(c, name, &err)) return SendError(c.resp, err);
+  std::unique_lock<std::mutex> allocating;
+  if (builtin && c.type.kind == "Service" && c.type.group.empty()) {
+    allocating = LockServiceAllocation();
+    if (!PrepareServiceCreate(c, &o, &err)) return SendError(c.resp, err);
+  }
   meta["creationTimestamp"] = api::Now();
   meta.erase("resourceVersion");
   meta.erase("deletionTimestamp");
@@ -386,7 +379,11 @@ void CreateObject(Call& c, Json o) {
   if (o.contains("spec")) meta["generation"] = 1;
   if (c.type.kind == "Namespace") {
     meta["labels"]["kubernetes.io/metadata.name"] = name;
-    if (!o.contains("spec")) o["spec"] = {{"finalizers", {"kubernetes"}}};
+    // Every namespace is emptied by the namespace controller before it goes.
+    if (!o["spec"].is_object()) o["spec"] = Json::object();
+    Json& fins = o["spec"]["finalizers"];
+    if (!fins.is_array()) fins = Json::array();
+    if (std::find(fins.begin(), fins.end(), "kubernetes") == fins.end()) fins.push_back("kubernetes");
     o["status"] = {{"phase", "Active"}};
   }
   if (!c.applying) api::TrackUpdate(c.type, nullptr, &o, c.manager(), "");
@@ -398,12 +395,6 @@ void CreateObject(Call& c, Json o) {
   SendJson(c.resp, 201, WithVersion(std::move(o), kv.mod_revision));
 }
 
-// The outcome of writing an object: the object to send, or an error.
-struct Written {
-  bool ok = false;
-  Json object;
-  ApiError error;
-};
 
 // Validates `o` as the next version of `cur` and writes it with CAS on
 // `expected`. Keeps what the server owns (uid, creation time, status
@@ -420,6 +411,11 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     w.error = ApiError::Invalid(c.type, name, errs);
     return w;
   }
+  std::unique_lock<std::mutex> allocating;
+  if (c.info.subresource.empty() && !c.type.custom && c.type.kind == "Service" && c.type.group.empty()) {
+    allocating = LockServiceAllocation();
+    if (!PrepareServiceUpdate(c, old, &o, &w.error)) return w;
+  }
   if (c.info.subresource.empty() && !CheckKind(c, &o, &old, &w.error)) return w;
   for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
     if (old["metadata"].contains(f)) meta[f] = old["metadata"][f];
@@ -434,6 +430,13 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
   } else if (c.type.has_status) {
     if (old.contains("status")) o["status"] = old["status"];
     else o.erase("status");
+  }
+  // A namespace's finalizers change only through /finalize.
+  if (c.type.kind == "Namespace" && !c.type.custom && c.info.subresource.empty()) {
+    const Json fins = old.contains("spec") && old["spec"].is_object()
+                          ? old["spec"].value("finalizers", Json()) : Json();
+    if (!fins.is_null()) o["spec"]["finalizers"] = fins;
+    else if (o.contains("spec") && o["spec"].is_object()) o["spec"].erase("finalizers");
   }
   Json& m = o["metadata"];
   if (old["metadata"].contains("generation")) {
@@ -623,63 +626,117 @@ void Patch(Call& c) {
   }
 }
 
-void Delete(Call& c) {
-  store::KeyValue cur;
-  std::string name = c.info.name;
-  store::Status s = c.state->Get(c.key(name), &cur);
-  if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
-  Json old = Decode(cur);
-  // Preconditions in DeleteOptions.
-  if (!c.req.body.empty()) {
-    Json opts;
-    ApiError err;
-    if (!ParseBody(c.req, &opts, &err)) return SendError(c.resp, err);
-    if (opts.contains("preconditions") && opts["preconditions"].is_object()) {
-      const Json& p = opts["preconditions"];
-      if (p.contains("uid") && p["uid"].is_string() && p["uid"] != old["metadata"].value("uid", ""))
-        return SendError(c.resp, ApiError::Conflict(c.type, name,
-                                                    "Precondition failed: UID in precondition: " +
-                                                        p["uid"].get<std::string>() +
-                                                        ", UID in object meta: " +
-                                                        old["metadata"].value("uid", "")));
-      if (p.contains("resourceVersion") && p["resourceVersion"].is_string() &&
-          p["resourceVersion"] != old["metadata"].value("resourceVersion", ""))
-        return SendError(c.resp, ApiError::Conflict(
-                                     c.type, name,
-                                     "Precondition failed: ResourceVersion in precondition: " +
-                                         p["resourceVersion"].get<std::string>() +
-                                         ", ResourceVersion in object meta: " +
-                                         old["metadata"].value("resourceVersion", "")));
-    }
+// DeleteOptions from the body (or none): parsed, and preconditions checked
+// against the live object.
+bool ParseDeleteOptions(Call& c, const Json& live, Json* opts, ApiError* err) {
+  *opts = Json::object();
+  if (!c.req.body.empty() && !ParseBody(c.req, opts, err)) return false;
+  return CheckPreconditions(c, live, *opts, err);
+}
+
+bool CheckPreconditions(Call& c, const Json& live, const Json& opts, ApiError* err) {
+  const std::string& name = c.info.name;
+  if (!opts.contains("preconditions") || !opts["preconditions"].is_object()) return true;
+  const Json& p = opts["preconditions"];
+  std::string uid = live["metadata"].value("uid", ""), rv = live["metadata"].value("resourceVersion", "");
+  if (p.contains("uid") && p["uid"].is_string() && p["uid"] != uid) {
+    *err = ApiError::Conflict(c.type, name, "Precondition failed: UID in precondition: " +
+                                                p["uid"].get<std::string>() + ", UID in object meta: " + uid);
+    return false;
   }
-  Json& meta = old["metadata"];
-  bool has_finalizers = meta.contains("finalizers") && !meta["finalizers"].empty();
-  if (has_finalizers) {
-    // Finalizers hold the object: mark it, and whoever owns each finalizer
-    // removes theirs; the last removal deletes it.
-    if (!meta.contains("deletionTimestamp")) {
-      meta["deletionTimestamp"] = api::Now();
-      meta["deletionGracePeriodSeconds"] = 0;
-      if (c.dry_run()) return SendJson(c.resp, 200, old);
+  if (p.contains("resourceVersion") && p["resourceVersion"].is_string() && p["resourceVersion"] != rv) {
+    *err = ApiError::Conflict(c.type, name,
+                              "Precondition failed: ResourceVersion in precondition: " +
+                                  p["resourceVersion"].get<std::string>() +
+                                  ", ResourceVersion in object meta: " + rv);
+    return false;
+  }
+  return true;
+}
+
+Json DeletedStatus(const ResourceType& t, const Json& o) {
+  return {{"kind", "Status"},
+          {"apiVersion", "v1"},
+          {"metadata", Json::object()},
+          {"status", "Success"},
+          {"details",
+           {{"name", o["metadata"].value("name", "")}, {"group", t.group}, {"kind", t.plural},
+            {"uid", o["metadata"].value("uid", "")}}}};
+}
+
+// The grace period a DELETE asks for: -1 when the kind is not deleted
+// gracefully (everything but pods), else seconds (0: at once).
+int64_t GracePeriod(Call& c, const Json& live, const Json& opts) {
+  if (c.type.kind != "Pod" || c.type.custom) return -1;
+  return PodGracePeriod(live, opts);
+}
+
+bool DeleteObject(Call& c, const Json* given_opts, Json* result, ApiError* err) {
+  const std::string& name = c.info.name;
+  for (int attempt = 0;; attempt++) {
+    store::KeyValue cur;
+    store::Status s = c.state->Get(c.key(name), &cur);
+    if (!s.ok()) {
+      *err = ApiError::FromStore(s, c.type, name);
+      return false;
+    }
+    Json old = Decode(cur), opts;
+    if (given_opts) {
+      opts = *given_opts;
+      if (!CheckPreconditions(c, old, opts, err)) return false;
+    } else if (!ParseDeleteOptions(c, old, &opts, err)) {
+      return false;
+    }
+    Json next = old;
+    Json& meta = next["metadata"];
+    bool has_finalizers = meta.contains("finalizers") && !meta["finalizers"].empty();
+    int64_t grace = GracePeriod(c, old, opts);
+    if (grace > 0 || has_finalizers) {
+      // Graceful deletion (the kubelet stops the pod, then deletes it with
+      // grace 0) or finalizers (whoever owns each removes theirs; the last
+      // removal deletes the object): mark the object and keep it.
+      if (grace < 0) grace = 0;
+      // A second DELETE may only shorten the grace period.
+      if (meta.contains("deletionTimestamp") &&
+          meta.value("deletionGracePeriodSeconds", int64_t{0}) <= grace) {
+        *result = old;
+        return true;
+      }
+      meta["deletionTimestamp"] = api::TimeAfter(grace);
+      meta["deletionGracePeriodSeconds"] = grace;
+      if (c.dry_run()) {
+        *result = next;
+        return true;
+      }
       store::KeyValue kv;
-      s = c.state->Update(c.key(name), Encode(old), cur.mod_revision, {}, &kv);
-      if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
-      return SendJson(c.resp, 200, Decode(kv));
+      s = c.state->Update(c.key(name), Encode(next), cur.mod_revision, {}, &kv);
+      if (s.IsConflict() && attempt < 8) continue;
+      if (!s.ok()) {
+        *err = ApiError::FromStore(s, c.type, name);
+        return false;
+      }
+      *result = Decode(kv);
+      return true;
     }
-    return SendJson(c.resp, 200, old);
+    if (!c.dry_run()) {
+      s = c.state->Delete(c.key(name), cur.mod_revision);
+      if (s.IsConflict() && attempt < 8) continue;
+      if (!s.ok()) {
+        *err = ApiError::FromStore(s, c.type, name);
+        return false;
+      }
+    }
+    // Upstream answers a DELETE that removed a pod with the pod itself.
+    *result = c.type.kind == "Pod" && !c.type.custom ? old : DeletedStatus(c.type, old);
+    return true;
   }
-  if (!c.dry_run()) {
-    s = c.state->Delete(c.key(name), cur.mod_revision);
-    if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
-  }
-  Json status = {{"kind", "Status"},
-                 {"apiVersion", "v1"},
-                 {"metadata", Json::object()},
-                 {"status", "Success"},
-                 {"details",
-                  {{"name", name}, {"group", c.type.group}, {"kind", c.type.plural},
-                   {"uid", meta.value("uid", "")}}}};
-  SendJson(c.resp, 200, status);
+}
+
+void Delete(Call& c) {
+  Json result;
+  ApiError err;
+  if (!DeleteObject(c, nullptr, &result, &err)) return SendError(c.resp, err);
+  SendJson(c.resp, 200, result);
 }
 
 void Watch(Call& c) {
@@ -782,6 +839,8 @@ void Watch(Call& c) {
   }
 }
 
+// Each matching object is deleted as a DELETE of it would (finalizers and
+// graceful deletion hold some); the answer lists what was matched.
 void DeleteCollection(Call& c) {
   api::LabelSelector ls;
   api::FieldSelector fs;
@@ -795,11 +854,14 @@ void DeleteCollection(Call& c) {
   for (const auto& kv : r.items) {
     Json o = Decode(*kv);
     if (!Matches(o, ls, fs)) continue;
-    if (!c.dry_run()) {
-      s = c.state->Delete(kv->key, kv->mod_revision);
-      if (!s.ok() && !s.IsNotFound() && !s.IsConflict())
-        return SendError(c.resp, ApiError::FromStore(s, c.type, o["metadata"].value("name", "")));
-    }
+    RequestInfo one = c.info;
+    one.name = o["metadata"].value("name", "");
+    one.ns = o["metadata"].value("namespace", "");
+    Call item{c.state, one, c.type, c.req, c.resp, c.options};
+    Json result;
+    ApiError err;
+    if (!DeleteObject(item, nullptr, &result, &err) && err.code != 404 && err.code != 409)
+      return SendError(c.resp, err);
     list["items"].push_back(o);
   }
   SendJson(c.resp, 200, list);
@@ -878,7 +940,7 @@ void Scale(Call& c) {
     obj["spec"]["replicas"] = replicas;
     RequestInfo main_info = c.info;
     main_info.subresource.clear();
-    Call main{c.state, main_info, c.type, c.req, c.resp};
+    Call main{c.state, main_info, c.type, c.req, c.resp, c.options};
     main.tracked_subresource = "scale";  // upstream records scale writes so
     Written w = WriteUpdate(main, obj, cur, cur.mod_revision);
     if (w.ok) return SendJson(c.resp, 200, ScaleOf(w.object));
@@ -886,7 +948,7 @@ void Scale(Call& c) {
   }
 }
 
-}  // namespace
+}  // namespace rest_internal
 
 bool ParseRequestBody(const net::HttpRequest& req, Json* out, ApiError* err) {
   return ParseBody(req, out, err);
@@ -895,12 +957,20 @@ bool ParseRequestBody(const net::HttpRequest& req, Json* out, ApiError* err) {
 void Rest::Serve(const RequestInfo& info, net::HttpRequest& req, net::HttpResponse& resp) {
   if (!info.type) return SendError(resp, ApiError::NotFoundPath());
   const ResourceType& t = *info.type;
+  bool core = t.group.empty() && !t.custom;
+  bool pod_sub = core && t.kind == "Pod" && (info.subresource == "binding" || info.subresource == "eviction");
+  bool ns_sub = core && t.kind == "Namespace" && info.subresource == "finalize";
   if (!info.subresource.empty() && !(info.subresource == "status" && t.has_status) &&
-      !(info.subresource == "scale" && t.has_scale))
+      !(info.subresource == "scale" && t.has_scale) && !pod_sub && !ns_sub)
     return SendError(resp, ApiError::NotFoundPath());
   if (t.namespaced && info.ns.empty() && info.verb != "list" && info.verb != "watch")
     return SendError(resp, ApiError::NotFoundPath());
-  Call c{state_, info, t, req, resp};
+  Call c{state_, info, t, req, resp, &options_};
+  if (core && t.kind == "Pod" && ServePod(c)) return;
+  if (core && t.kind == "Namespace" && ServeNamespace(c)) return;
+  if (pod_sub || ns_sub)
+    return SendError(resp, ApiError::MethodNotAllowed(
+                               "the server does not allow this method on the requested resource"));
   if (info.subresource == "scale") {
     if (info.verb == "get" || info.verb == "update" || info.verb == "patch") return Scale(c);
     return SendError(resp, ApiError::MethodNotAllowed(

@@ -1,0 +1,159 @@
+#!/bin/bash
+# What the API server itself decides, as upstream's registries do:
+# namespace termination and /finalize, graceful pod deletion, binding,
+# eviction under a PodDisruptionBudget, Service ClusterIPs and NodePorts,
+# the `kubernetes` Service, a Job's generated selector, a new pod's status.
+. "$(dirname "$0")/lib.sh"
+
+start_server "$E2E_TMP/data" --service-cidr 10.77.0.0/16
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+k() { run kubectl "$@"; }
+jqr() { printf '%s' "$OUT" | jq -r "$1"; }
+
+step "the kubernetes Service names this server"
+k get svc kubernetes -o json
+assert_rc 0
+assert_eq "$(jqr .spec.clusterIP)" "10.77.0.1" "kubernetes clusterIP"
+k get endpoints kubernetes -o json
+assert_match "$(jqr '.subsets[0].ports[0].port')" '^[0-9]+$' "endpoints port"
+k get endpointslices kubernetes -o json
+assert_eq "$(jqr .addressType)" "IPv4"
+
+step "Services get ClusterIPs and NodePorts, unique, kept on update"
+k create service clusterip web --tcp=80:8080
+assert_rc 0
+k get svc web -o json
+ip=$(jqr .spec.clusterIP)
+assert_match "$ip" '^10\.77\.[0-9]+\.[0-9]+$' "allocated clusterIP"
+assert_eq "$(jqr '.spec.ipFamilies[0]')/$(jqr .spec.ipFamilyPolicy)" "IPv4/SingleStack"
+k create service nodeport np --tcp=80:8080
+k get svc np -o json
+np=$(jqr '.spec.ports[0].nodePort')
+[ "$np" -ge 30000 ] && [ "$np" -le 32767 ] || fail "nodePort $np outside 30000-32767"
+cat >dup.yaml <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: dup}
+spec:
+  clusterIP: $ip
+  ports: [{port: 80}]
+YAML
+k apply -f dup.yaml
+assert_fails
+assert_contains "$ERR" "spec.clusterIPs: Invalid value: []string{\"$ip\"}: failed to allocate IP $ip: provided IP is already allocated"
+cat >out.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: out}
+spec:
+  clusterIP: 10.99.0.5
+  ports: [{port: 80}]
+YAML
+k apply -f out.yaml
+assert_fails
+assert_contains "$ERR" "The range of valid IPs is 10.77.0.0/16"
+cat >np2.yaml <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: np2}
+spec:
+  type: NodePort
+  ports: [{port: 80, nodePort: $np}]
+YAML
+k apply -f np2.yaml
+assert_fails
+assert_contains "$ERR" "spec.ports[0].nodePort: Invalid value: $np: provided port is already allocated"
+cat >headless.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: headless}
+spec:
+  clusterIP: None
+  selector: {app: x}
+  ports: [{port: 80}]
+YAML
+k apply -f headless.yaml
+k get svc headless -o jsonpath='{.spec.clusterIP}'
+assert_eq "$OUT" "None"
+# A replace that leaves the allocated fields out keeps them.
+k get svc np -o json
+printf '%s' "$OUT" | jq 'del(.spec.clusterIP, .spec.clusterIPs, .spec.ports[0].nodePort, .metadata.resourceVersion)' >np-replace.json
+k replace -f np-replace.json
+assert_rc 0 "kubectl replace without the allocated fields"
+k get svc np -o json
+assert_eq "$(jqr '.spec.ports[0].nodePort')" "$np" "nodePort after replace"
+
+step "a Job's selector is generated from its uid"
+k create job j --image=busybox
+k get job j -o json
+uid=$(jqr .metadata.uid)
+assert_eq "$(jqr '.spec.selector.matchLabels["batch.kubernetes.io/controller-uid"]')" "$uid"
+assert_eq "$(jqr '.spec.template.metadata.labels["job-name"]')" "j"
+
+step "a new pod is Pending with its QoS class"
+k run bare --image=busybox
+k get pod bare -o json
+assert_eq "$(jqr .status.phase)/$(jqr .status.qosClass)" "Pending/BestEffort"
+k delete pod bare --wait=false
+k get pod bare
+assert_fails "an unscheduled pod is deleted at once"
+
+step "binding assigns a pod to a node once"
+k run p --image=busybox --labels=app=p
+echo '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}}' >bind.json
+k create --raw /api/v1/namespaces/default/pods/p/binding -f bind.json
+assert_rc 0
+k get pod p -o json
+assert_eq "$(jqr .spec.nodeName)" "n1"
+assert_eq "$(jqr '.status.conditions[] | select(.type=="PodScheduled") | .status')" "True"
+k create --raw /api/v1/namespaces/default/pods/p/binding -f bind.json
+assert_fails
+assert_contains "$ERR" 'pod p is already assigned to node "n1"'
+
+step "eviction respects a PodDisruptionBudget"
+k create pdb budget --selector=app=p --min-available=1
+echo '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p"}}' >evict.json
+# Pending pods are not protected: make this one Running first.
+k get pod p -o json
+printf '%s' "$OUT" | jq '.status.phase="Running"' >running.json
+k replace --subresource=status -f running.json
+assert_rc 0
+k create --raw /api/v1/namespaces/default/pods/p/eviction -f evict.json
+assert_fails
+assert_contains "$ERR" "Cannot evict pod as it would violate the pod's disruption budget."
+k delete pdb budget
+k create --raw /api/v1/namespaces/default/pods/p/eviction -f evict.json
+assert_rc 0 "eviction without a budget"
+
+step "a bound pod is deleted gracefully; --force removes it"
+k get pod p -o json
+assert_eq "$(jqr .metadata.deletionGracePeriodSeconds)" "30"
+k delete pod p --grace-period=5 --wait=false
+k get pod p -o json
+assert_eq "$(jqr .metadata.deletionGracePeriodSeconds)" "5" "a shorter grace period"
+k delete pod p --grace-period=0 --force
+k get pod p
+assert_fails "force-deleted pod"
+
+step "a namespace terminates until finalized"
+k create namespace gone
+k create configmap -n gone c1
+k delete namespace gone --wait=false
+k get namespace gone -o json
+assert_eq "$(jqr .status.phase)" "Terminating"
+assert_eq "$(jqr '.spec.finalizers[0]')" "kubernetes"
+k create configmap -n gone c2
+assert_fails
+assert_contains "$ERR" 'configmaps "c2" is forbidden: unable to create new content in namespace gone because it is being terminated'
+k delete namespace gone --wait=false
+assert_fails
+assert_contains "$ERR" "The system is ensuring all content is removed from this namespace."
+k get namespace gone -o json
+printf '%s' "$OUT" | jq '.spec.finalizers=[]' >finalize.json
+k replace --raw /api/v1/namespaces/gone/finalize -f finalize.json
+assert_rc 0
+k delete namespace gone --wait=false
+assert_rc 0
+k get namespace gone
+assert_fails "the finalized namespace is gone"
+finish
