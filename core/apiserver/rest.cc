@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "core/api/conversion.h"
 #include "core/api/custom_resources.h"
 #include "core/api/defaults.h"
 #include "core/api/managed_fields.h"
@@ -44,6 +45,19 @@ std::string Encode(const Json& o) {
   Json copy = o;
   copy["metadata"].erase("resourceVersion");
   return copy.dump();
+}
+
+Json DecodeAs(const ResourceType& t, const store::KeyValue& kv) {
+  Json o = Decode(kv);
+  if (api::StoredInOtherVersion(t)) api::ConvertFromStorage(t, &o);
+  return o;
+}
+
+std::string EncodeAs(const ResourceType& t, const Json& o) {
+  if (!api::StoredInOtherVersion(t)) return Encode(o);
+  Json copy = o;
+  api::ConvertToStorage(t, &copy);
+  return Encode(copy);
 }
 
 // The written object as clients see it, without parsing back what was stored.
@@ -247,7 +261,7 @@ void Get(Call& c) {
   store::KeyValue kv;
   store::Status s = c.state->Get(c.key(c.info.name), &kv);
   if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
-  Json o = Decode(kv);
+  Json o = DecodeAs(c.type, kv);
   if (WantsTable(c.req)) {
     Json t = api::ToTable(c.type, {o}, c.req.Param("includeObject"));
     t["metadata"]["resourceVersion"] = std::to_string(kv.mod_revision);
@@ -308,7 +322,7 @@ void List(Call& c) {
     if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, ""));
     at = r.revision;
     for (const auto& kv : r.items) {
-      Json o = Decode(*kv);
+      Json o = DecodeAs(c.type, *kv);
       if (Matches(o, ls, fs)) items.push_back(std::move(o));
     }
     next = r.continue_token;
@@ -390,7 +404,7 @@ void CreateObject(Call& c, Json o) {
   if (c.dry_run()) return SendJson(c.resp, 201, o);
   store::KeyValue kv;
   o["metadata"].erase("resourceVersion");
-  store::Status s = c.state->Create(c.key(name), o.dump(), {}, &kv);
+  store::Status s = c.state->Create(c.key(name), EncodeAs(c.type, o), {}, &kv);
   if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
   SendJson(c.resp, 201, WithVersion(std::move(o), kv.mod_revision));
 }
@@ -403,7 +417,7 @@ void CreateObject(Call& c, Json o) {
 Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision expected) {
   Written w;
   const std::string& name = c.info.name;
-  Json old = Decode(cur);
+  Json old = DecodeAs(c.type, cur);
   Json& meta = o["metadata"];
   std::vector<api::FieldError> errs;
   api::ValidateObjectMeta(c.type, meta, false, &errs);
@@ -471,7 +485,7 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     return w;
   }
   store::KeyValue kv;
-  store::Status s = c.state->Update(c.key(name), Encode(o), expected, {}, &kv);
+  store::Status s = c.state->Update(c.key(name), EncodeAs(c.type, o), expected, {}, &kv);
   if (!s.ok()) {
     w.error = ApiError::FromStore(s, c.type, name);
     return w;
@@ -540,7 +554,7 @@ void Apply(Call& c) {
     store::KeyValue cur;
     store::Status s = c.state->Get(c.key(c.info.name), &cur);
     if (!s.ok() && !s.IsNotFound()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
-    Json live = s.ok() ? Decode(cur) : Json();
+    Json live = s.ok() ? DecodeAs(c.type, cur) : Json();
     Json result;
     api::ApplyError ae;
     if (!api::ServerSideApply(c.type, live, applied, c.req.Param("fieldManager"), force, &result, &ae)) {
@@ -578,7 +592,7 @@ void Patch(Call& c) {
     store::KeyValue cur;
     store::Status s = c.state->Get(c.key(c.info.name), &cur);
     if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
-    Json old = Decode(cur), next;
+    Json old = DecodeAs(c.type, cur), next;
     std::string error;
     try {
       if (ct == "application/json-patch+json") {
@@ -680,7 +694,7 @@ bool DeleteObject(Call& c, const Json* given_opts, Json* result, ApiError* err) 
       *err = ApiError::FromStore(s, c.type, name);
       return false;
     }
-    Json old = Decode(cur), opts;
+    Json old = DecodeAs(c.type, cur), opts;
     if (given_opts) {
       opts = *given_opts;
       if (!CheckPreconditions(c, old, opts, err)) return false;
@@ -709,13 +723,13 @@ bool DeleteObject(Call& c, const Json* given_opts, Json* result, ApiError* err) 
         return true;
       }
       store::KeyValue kv;
-      s = c.state->Update(c.key(name), Encode(next), cur.mod_revision, {}, &kv);
+      s = c.state->Update(c.key(name), EncodeAs(c.type, next), cur.mod_revision, {}, &kv);
       if (s.IsConflict() && attempt < 8) continue;
       if (!s.ok()) {
         *err = ApiError::FromStore(s, c.type, name);
         return false;
       }
-      *result = Decode(kv);
+      *result = DecodeAs(c.type, kv);
       return true;
     }
     if (!c.dry_run()) {
@@ -768,7 +782,7 @@ void Watch(Call& c) {
     store::Status s = c.state->List(prefix, {}, &r);
     if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, ""));
     for (const auto& kv : r.items) {
-      Json o = Decode(*kv);
+      Json o = DecodeAs(c.type, *kv);
       if (wanted(o)) initial.push_back(Json({{"type", "ADDED"}, {"object", o}}).dump() + "\n");
     }
     start = r.revision + 1;
@@ -804,8 +818,8 @@ void Watch(Call& c) {
     for (const auto& ev : events) {
       last = ev->revision();
       // An object that moved into or out of the selection is ADDED or DELETED for this watch.
-      Json now = ev->type == store::Event::Type::kDeleted ? Json() : Decode(*ev->kv);
-      Json before = ev->prev ? Decode(*ev->prev) : Json();
+      Json now = ev->type == store::Event::Type::kDeleted ? Json() : DecodeAs(c.type, *ev->kv);
+      Json before = ev->prev ? DecodeAs(c.type, *ev->prev) : Json();
       bool in_now = !now.is_null() && wanted(now), in_before = !before.is_null() && wanted(before);
       std::string type;
       Json obj;
@@ -852,7 +866,7 @@ void DeleteCollection(Call& c) {
                {"metadata", {{"resourceVersion", std::to_string(r.revision)}}},
                {"items", Json::array()}};
   for (const auto& kv : r.items) {
-    Json o = Decode(*kv);
+    Json o = DecodeAs(c.type, *kv);
     if (!Matches(o, ls, fs)) continue;
     RequestInfo one = c.info;
     one.name = o["metadata"].value("name", "");
@@ -906,7 +920,7 @@ void Scale(Call& c) {
     store::KeyValue cur;
     store::Status s = c.state->Get(c.key(c.info.name), &cur);
     if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, c.info.name));
-    Json obj = Decode(cur), scale = ScaleOf(obj);
+    Json obj = DecodeAs(c.type, cur), scale = ScaleOf(obj);
     if (c.info.verb == "get") return SendJson(c.resp, 200, scale);
     Json next;
     ApiError err;

@@ -45,6 +45,9 @@ const ResourceType& NamespaceType();
 Json Decode(const store::KeyValue& kv);
 // The stored form: no resourceVersion (the store's revision is the truth).
 std::string Encode(const Json& o);
+// The same for objects of `t`, which may be stored in another version.
+Json DecodeAs(const ResourceType& t, const store::KeyValue& kv);
+std::string EncodeAs(const ResourceType& t, const Json& o);
 // The written object as clients see it, without parsing back what was stored.
 Json WithVersion(Json o, store::Revision rev);
 bool ParseBody(const net::HttpRequest& req, Json* out, ApiError* err);

@@ -83,6 +83,43 @@ assert_rc 0 "kubectl replace without the allocated fields"
 k get svc np -o json
 assert_eq "$(jqr '.spec.ports[0].nodePort')" "$np" "nodePort after replace"
 
+step "versions that share storage convert: autoscaling v1/v2, events.k8s.io/core"
+cat >hpa.yaml <<'YAML'
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: h}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 5
+  targetCPUUtilizationPercentage: 60
+YAML
+k apply -f hpa.yaml
+k apply -f hpa.yaml
+assert_eq "$OUT" "horizontalpodautoscaler.autoscaling/h unchanged"
+k get --raw /apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h
+assert_eq "$(jqr '.spec.metrics[0].resource.target.averageUtilization')" "60"
+k get --raw /apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h
+assert_eq "$(jqr .spec.targetCPUUtilizationPercentage)/$(jqr .spec.minReplicas)" "60/1"
+cat >event.yaml <<'YAML'
+apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: e1}
+eventTime: "2026-01-01T00:00:00.000000Z"
+reportingController: kubit.io/test
+reportingInstance: n1
+action: Testing
+reason: Tested
+type: Normal
+note: hello there
+regarding: {kind: Pod, name: p1, namespace: default}
+YAML
+k apply -f event.yaml
+assert_rc 0
+k get --raw /api/v1/namespaces/default/events/e1
+assert_eq "$(jqr .message)/$(jqr .involvedObject.name)" "hello there/p1"
+k get --raw /apis/events.k8s.io/v1/namespaces/default/events/e1
+assert_eq "$(jqr .note)/$(jqr .regarding.name)/$(jqr .apiVersion)" "hello there/p1/events.k8s.io/v1"
+
 step "a Job's selector is generated from its uid"
 k create job j --image=busybox
 k get job j -o json
