@@ -72,6 +72,56 @@ Json ResourceList(const std::string& group, const std::string& version) {
           {"resources", resources}};
 }
 
+// Aggregated discovery (apidiscovery.k8s.io v2 and v2beta1): every group,
+// version and resource in one answer, which kubectl asks for first. Built
+// from the legacy lists so that the two never disagree.
+Json DiscoveryGroup(const std::string& group, const std::vector<std::string>& versions) {
+  Json vs = Json::array();
+  for (const auto& v : versions) {
+    Json list = ResourceList(group, v);
+    Json resources = Json::array();
+    for (const auto& r : list["resources"]) {
+      std::string name = r["name"];
+      size_t slash = name.find('/');
+      Json kind = {{"group", r.value("group", group)}, {"version", r.value("version", v)},
+                   {"kind", r["kind"]}};
+      if (slash == std::string::npos) {
+        Json entry = {{"resource", name},
+                      {"responseKind", kind},
+                      {"scope", r["namespaced"].get<bool>() ? "Namespaced" : "Cluster"},
+                      {"singularResource", r["singularName"]},
+                      {"verbs", r["verbs"]}};
+        if (r.contains("shortNames")) entry["shortNames"] = r["shortNames"];
+        if (r.contains("categories")) entry["categories"] = r["categories"];
+        resources.push_back(entry);
+        continue;
+      }
+      std::string parent = name.substr(0, slash);
+      for (auto& e : resources)
+        if (e["resource"] == parent) {
+          if (!e.contains("subresources")) e["subresources"] = Json::array();
+          e["subresources"].push_back({{"subresource", name.substr(slash + 1)},
+                                       {"responseKind", kind},
+                                       {"verbs", r["verbs"]}});
+        }
+    }
+    vs.push_back({{"version", v}, {"resources", resources}, {"freshness", "Current"}});
+  }
+  Json meta = {{"creationTimestamp", nullptr}};
+  if (!group.empty()) meta["name"] = group;
+  return {{"metadata", meta}, {"versions", vs}};
+}
+
+// The discovery version the Accept header asks for ("v2", "v2beta1"), or "".
+std::string AggregatedDiscoveryVersion(const std::string& accept) {
+  for (const char* v : {"v2", "v2beta1"}) {
+    std::string want = std::string("g=apidiscovery.k8s.io;v=") + v + ";as=APIGroupDiscoveryList";
+    size_t at = accept.find(want);
+    if (at != std::string::npos) return v;
+  }
+  return "";
+}
+
 Json GroupJson(const api::GroupVersions& g) {
   Json versions = Json::array();
   for (const auto& v : g.versions) versions.push_back({{"groupVersion", g.group + "/" + v}, {"version", v}});
@@ -304,6 +354,22 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
 #else
                      {"platform", "linux/amd64"}});
 #endif
+  }
+  if (path == "/api" || path == "/api/" || path == "/apis" || path == "/apis/") {
+    std::string dv = AggregatedDiscoveryVersion(req.Header("accept"));
+    if (!dv.empty()) {
+      Json items = Json::array();
+      bool legacy = path.rfind("/api/", 0) == 0 || path == "/api";
+      for (const auto& g : api::ServedGroups())
+        if (g.group.empty() == legacy) items.push_back(DiscoveryGroup(g.group, g.versions));
+      resp.SetHeader("Content-Type", "application/json;g=apidiscovery.k8s.io;v=" + dv +
+                                         ";as=APIGroupDiscoveryList");
+      resp.SetHeader("Vary", "Accept");
+      Json list = {{"kind", "APIGroupDiscoveryList"}, {"apiVersion", "apidiscovery.k8s.io/" + dv},
+                   {"metadata", Json::object()}, {"items", items}};
+      resp.Send(200, list.dump());
+      return;
+    }
   }
   if (path == "/api" || path == "/api/") {
     return SendJson(resp, 200,

@@ -10,6 +10,13 @@ export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k() { run kubectl "$@"; }
 jqr() { printf '%s' "$OUT" | jq -r "$1"; }
 
+step "kubectl discovers everything in two requests (aggregated discovery)"
+k api-resources --cache-dir "$E2E_TMP/cache" -v6
+assert_rc 0
+assert_eq "$(printf '%s\n' "$ERR" | grep -c 'GET https')" "2" "discovery requests"
+assert_match "$OUT" '^deployments +deploy +apps/v1 +true +Deployment$'
+assert_match "$OUT" '^horizontalpodautoscalers +hpa +autoscaling/v2 +true +HorizontalPodAutoscaler$'
+
 step "the kubernetes Service names this server"
 k get svc kubernetes -o json
 assert_rc 0
