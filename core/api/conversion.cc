@@ -273,13 +273,23 @@ bool IsEventsGroupEvent(const ResourceType& t) {
 
 }  // namespace
 
-bool StoredInOtherVersion(const ResourceType& t) { return IsV1Hpa(t) || IsEventsGroupEvent(t); }
+namespace {
+// Custom resources convert with the "None" strategy: only apiVersion
+// changes between the CRD's versions.
+bool IsOtherCustomVersion(const ResourceType& t) {
+  return t.custom && !t.storage_version.empty() && t.storage_version != t.version;
+}
+}  // namespace
+
+bool StoredInOtherVersion(const ResourceType& t) {
+  return IsV1Hpa(t) || IsEventsGroupEvent(t) || IsOtherCustomVersion(t);
+}
 
 void ConvertFromStorage(const ResourceType& t, Json* o) {
   if (!o->is_object()) return;
   if (IsV1Hpa(t)) HpaToV1(o);
   else if (IsEventsGroupEvent(t)) EventFromCore(o);
-  else return;
+  else if (!IsOtherCustomVersion(t)) return;
   (*o)["apiVersion"] = t.api_version();
   (*o)["kind"] = t.kind;
 }
@@ -294,6 +304,8 @@ void ConvertToStorage(const ResourceType& t, Json* o) {
   } else if (IsEventsGroupEvent(t)) {
     EventToCore(o);
     (*o)["apiVersion"] = "v1";
+  } else if (IsOtherCustomVersion(t)) {
+    (*o)["apiVersion"] = t.group + "/" + t.storage_version;
   }
 }
 

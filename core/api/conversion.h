@@ -3,6 +3,8 @@
 // converted on the way in and out, as upstream's conversion functions do.
 //   autoscaling/v1 HorizontalPodAutoscaler  <->  autoscaling/v2 (stored)
 //   events.k8s.io/v1 Event                  <->  core/v1 Event (stored)
+//   a custom resource's versions            <->  its CRD's storage version
+//                                               ("None" strategy: apiVersion only)
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>

@@ -135,6 +135,9 @@ std::vector<ResourceType> TypesFromCRD(const Json& crd) {
   std::vector<ResourceType> out;
   const Json spec = crd.value("spec", Json::object());
   const Json names = spec.value("names", Json::object());
+  std::string storage_version;
+  for (const auto& v : spec.value("versions", Json::array()))
+    if (v.value("storage", false)) storage_version = v.value("name", "");
   for (const auto& v : spec.value("versions", Json::array())) {
     if (!v.value("served", false)) continue;
     ResourceType t;
@@ -154,6 +157,7 @@ std::vector<ResourceType> TypesFromCRD(const Json& crd) {
     t.storage_group = t.group;
     t.custom = true;
     t.crd_name = crd["metadata"].value("name", "");
+    t.storage_version = storage_version;
     const Json sub = v.value("subresources", Json::object());
     t.has_status = sub.contains("status");
     if (sub.contains("scale")) {

@@ -38,6 +38,7 @@ struct ResourceType {
   // Custom resources (from a CustomResourceDefinition).
   bool custom = false;
   std::string crd_name;                           // "<plural>.<group>"
+  std::string storage_version;  // the CRD's version with storage: true
   std::shared_ptr<const nlohmann::json> schema;   // this version's openAPIV3Schema
   std::vector<PrinterColumn> printer_columns;
   std::string spec_replicas_path, status_replicas_path, label_selector_path;  // scale

@@ -104,6 +104,40 @@ k patch ct nightly --subresource=status --type=merge -p '{"status":{"phase":"Rea
 k get ct nightly -o jsonpath='{.status.phase}'
 assert_eq "$OUT" "Ready"
 
+step "a CRD with two versions serves each object in both (conversion None)"
+cat >widgets.yaml <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.stable.example.com}
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+  - {name: v2, served: true, storage: false, schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+YAML
+k apply -f widgets.yaml
+k wait --for condition=established --timeout=10s crd/widgets.stable.example.com
+cat >w.yaml <<'YAML'
+apiVersion: stable.example.com/v2
+kind: Widget
+metadata: {name: w1}
+spec: {size: 3}
+YAML
+k apply -f w.yaml
+assert_rc 0 "create through v2"
+k get --raw /apis/stable.example.com/v1/namespaces/default/widgets/w1
+assert_contains "$OUT" '"apiVersion":"stable.example.com/v1"'
+assert_contains "$OUT" '"size":3'
+k get --raw /apis/stable.example.com/v2/namespaces/default/widgets/w1
+assert_contains "$OUT" '"apiVersion":"stable.example.com/v2"'
+k get --raw /apis/stable.example.com/v1/namespaces/default/widgets
+assert_eq "$(printf '%s' "$OUT" | jq -r '.kind + " " + .apiVersion + " " + .items[0].metadata.name')" \
+  "WidgetList stable.example.com/v1 w1"
+k apply -f w.yaml
+assert_eq "$OUT" "widget.stable.example.com/w1 unchanged"
+
 step "deleting the CRD removes its objects"
 k delete crd crontabs.stable.example.com
 assert_rc 0 "delete crd"
