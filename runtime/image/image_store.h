@@ -33,7 +33,7 @@ struct ImageRecord {
   std::string media_type;     // of the manifest
   std::string platform;       // "linux/arm/v7"
   int64_t size = 0;           // compressed layer bytes
-  int64_t last_used = 0;      // unix seconds: pulled, imported or Get
+  int64_t last_used_ms = 0;   // unix milliseconds: pulled, imported or Get
 };
 
 // Pull progress of one blob; `done == total` once it is complete.
