@@ -20,6 +20,9 @@ const Command kCommands[] = {
     {"server", kubit::cmd::ServerCommand, "Run a kubit server (control plane and state)"},
     {"backup", kubit::cmd::BackupCommand, "Copy the cluster state to a file while kubit runs"},
     {"restore", kubit::cmd::RestoreCommand, "Replace the cluster state with a backup (kubit stopped)"},
+    {"ctr", kubit::cmd::CtrCommand, "Run and inspect containers directly (debugging CLI, like ctr)"},
+    {"killall", kubit::cmd::KillallCommand, "Stop every container and shim of a data dir, remove its mounts"},
+    {"shim", kubit::cmd::ShimCommand, "The per-container shim (started by kubit, not by hand)"},
     {"version", kubit::cmd::VersionCommand, "Print the version"},
 };
 

@@ -1,0 +1,32 @@
+// kubit killall: stops every container and shim of one data dir and
+// removes its mounts and cgroups (runtime/container/killall.h).
+#include "cmd/kubit/commands.h"
+#include "cmd/kubit/flags.h"
+#include "cmd/kubit/log.h"
+#include "runtime/container/killall.h"
+
+namespace kubit::cmd {
+
+int KillallCommand(const Args& args) {
+  std::string data_dir = "/var/lib/kubit";
+  FlagSet flags("kubit killall [flags]",
+                "Stop every container and shim that the data dir runs, unmount everything\n"
+                "mounted under it and remove its cgroups, as k3s's killall script. Containers\n"
+                "of other data dirs are left alone; records and logs are kept. Safe to repeat.");
+  flags.String("data-dir", &data_dir, "Folder that holds kubit's state");
+  std::vector<std::string> pos;
+  if (int rc = flags.ParseCommand(args, &pos, 0, 0); rc >= 0) return rc;
+  runtime::container::KillallReport report;
+  std::string error;
+  if (!runtime::container::Killall(data_dir, "/sys/fs/cgroup", &report, &error)) {
+    Log(Level::kError, "killall", error);
+    return 1;
+  }
+  Log(Level::kInfo, "killall",
+      data_dir + ": killed " + std::to_string(report.processes_killed) + " container processes, " +
+          std::to_string(report.shims_killed) + " shims; unmounted " +
+          std::to_string(report.unmounted) + " mounts");
+  return 0;
+}
+
+}  // namespace kubit::cmd
