@@ -377,6 +377,10 @@ void CreateObject(Call& c, Json o) {
   if (!errs.empty()) return SendError(c.resp, ApiError::Invalid(c.type, name, errs));
   meta["uid"] = api::NewUID();
   bool builtin = !c.type.custom;
+  // Status is the controllers' to write (through /status): a new object
+  // starts without one, as upstream's PrepareForCreate; nodes register
+  // with theirs.
+  if (c.type.has_status && !(builtin && c.type.kind == "Node" && c.type.group.empty())) o.erase("status");
   if (builtin && c.type.kind == "Job" && c.type.group == "batch") GenerateJobSelector(&o);
   if (!CheckKind(c, &o, nullptr, &err)) return SendError(c.resp, err);
   if (builtin && c.type.kind == "Pod" && c.type.group.empty()) PreparePodCreate(&o);
