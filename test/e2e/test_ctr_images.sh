@@ -1,0 +1,144 @@
+#!/bin/bash
+# kubit ctr images: import busybox images made here from Debian's
+# busybox-static (an OCI layout and a docker save tarball), list and remove
+# them; then pull from a real registry (Debian's docker-registry on
+# 127.0.0.1, filled with skopeo) through a registries.yaml that makes it
+# plain HTTP, directly and as a docker.io mirror with a rewrite, and an
+# unknown tag's 404.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_images.sh"
+
+data="$E2E_TMP/data"
+ctr() { run "$KUBIT" ctr --data-dir "$data" "$@"; }
+
+step "build test images"
+make_busybox_oci_tar "$E2E_TMP/busybox-oci.tar" busybox:1
+oci_digest=$BUSYBOX_MANIFEST_DIGEST
+config_digest=$BUSYBOX_CONFIG_DIGEST
+make_busybox_docker_tar "$E2E_TMP/busybox-docker.tar" busybox:2
+read -r arch variant <<<"$(busybox_platform)"
+platform="linux/$arch${variant:+/$variant}"
+
+step "help"
+run "$KUBIT" ctr images --help
+assert_rc 0 "ctr images --help"
+assert_match "$OUT" "pull REF"
+for c in pull import ls rm prune; do
+  run "$KUBIT" ctr images "$c" --help
+  assert_rc 0 "ctr images $c --help"
+  assert_contains "$OUT" "kubit ctr images $c"
+done
+
+step "import an OCI layout and a docker save tarball"
+ctr images import "$E2E_TMP/busybox-oci.tar"
+assert_rc 0 "import OCI layout"
+assert_eq "$OUT" "imported docker.io/library/busybox:1" "import output"
+ctr i import "$E2E_TMP/busybox-docker.tar"
+assert_rc 0 "import docker save"
+assert_eq "$OUT" "imported docker.io/library/busybox:2" "import output"
+
+step "ls"
+ctr images ls
+assert_rc 0 "ls"
+assert_match "$OUT" "^REF +TYPE +DIGEST +SIZE +PLATFORMS +LABELS$" "ls header"
+assert_match "$OUT" "^docker.io/library/busybox:1 +application/vnd.oci.image.manifest.v1\+json +$oci_digest +[0-9.]+ (KiB|MiB) +$platform " "busybox:1 row"
+assert_match "$OUT" "^docker.io/library/busybox:2 .* $platform " "busybox:2 row"
+ctr images ls -q
+assert_eq "$OUT" "docker.io/library/busybox:1
+docker.io/library/busybox:2" "ls -q"
+# One layer, the same tar in both: unpacked once.
+assert_eq "$(ls "$data/agent/snapshots" | wc -l)" 1 "snapshot count"
+assert_file "$data/agent/snapshots/$(ls "$data/agent/snapshots")/bin/busybox" "busybox in the snapshot"
+[ -L "$data/agent/snapshots/$(ls "$data/agent/snapshots")/bin/sh" ] || fail "bin/sh is not a symlink"
+
+step "bad input"
+ctr images import "$E2E_TMP/nothing.tar"
+assert_fails "import of a missing file"
+assert_contains "$ERR" "nothing.tar"
+head -c 100000 "$E2E_TMP/busybox-oci.tar" >"$E2E_TMP/truncated.tar"
+ctr images import "$E2E_TMP/truncated.tar"
+assert_fails "import of a truncated tarball"
+assert_contains "$ERR" "truncated"
+ctr images pull "Not/A:Valid:Ref"
+assert_fails "pull of a malformed reference"
+assert_contains "$ERR" "invalid image reference"
+
+step "rm"
+ctr images rm busybox:2
+assert_rc 0 "rm busybox:2"
+ctr images ls -q
+assert_eq "$OUT" "docker.io/library/busybox:1" "ls after rm"
+assert_eq "$(ls "$data/agent/snapshots" | wc -l)" 1 "the shared layer stays"
+ctr images rm busybox:2
+assert_fails "rm of a removed image"
+assert_contains "$ERR" "image not found: docker.io/library/busybox:2"
+
+step "start a registry on 127.0.0.1"
+port=$((20000 + RANDOM % 40000))
+cat >"$E2E_TMP/registry.yml" <<YAML
+version: 0.1
+log: {level: error}
+storage:
+  filesystem: {rootdirectory: $E2E_TMP/registry}
+http:
+  addr: 127.0.0.1:$port
+YAML
+docker-registry serve "$E2E_TMP/registry.yml" >"$E2E_TMP/registry.log" 2>&1 &
+_e2e_pids="$_e2e_pids $!"
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break
+  sleep 0.1
+done
+curl -fs "http://127.0.0.1:$port/v2/" >/dev/null || fail "registry not up on port $port"
+reg="127.0.0.1:$port"
+run skopeo copy --dest-tls-verify=false "oci-archive:$E2E_TMP/busybox-oci.tar" "docker://$reg/busybox:1"
+assert_rc 0 "skopeo copy to the registry"
+run skopeo copy --dest-tls-verify=false "oci-archive:$E2E_TMP/busybox-oci.tar" "docker://$reg/mirror/busybox:1"
+assert_rc 0 "skopeo copy to the registry"
+
+step "pull over plain HTTP"
+cat >"$E2E_TMP/registries.yaml" <<YAML
+mirrors:
+  "$reg":
+    endpoint: ["http://$reg"]
+YAML
+rm -rf "$data"
+ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:1"
+assert_rc 0 "pull"
+assert_contains "$OUT" "unpacked $reg/busybox:1 (sha256:"
+assert_match "$OUT" "^layer +sha256:[0-9a-f]{12}: done " "progress line per layer"
+ctr images ls
+assert_match "$OUT" "^$reg/busybox:1 .* $platform " "pulled image listed"
+assert_file "$data/agent/snapshots/$(ls "$data/agent/snapshots")/bin/busybox" "busybox in the pulled snapshot"
+ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:1"
+assert_rc 0 "second pull"
+assert_match "$OUT" "^layer +sha256:[0-9a-f]{12}: exists" "the layer is not fetched again"
+
+step "a docker.io mirror with a rewrite"
+cat >"$E2E_TMP/mirror.yaml" <<YAML
+mirrors:
+  docker.io:
+    endpoint: ["http://$reg"]
+    rewrite:
+      "^library/(.*)": "mirror/\$1"
+YAML
+ctr --private-registry "$E2E_TMP/mirror.yaml" images pull busybox:1
+assert_rc 0 "pull through the mirror"
+assert_contains "$OUT" "unpacked docker.io/library/busybox:1"
+
+step "unknown tag"
+ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:nope"
+assert_fails "pull of an unknown tag"
+assert_contains "$ERR" "registry $reg returned 404 (not found) for manifest busybox:nope: MANIFEST_UNKNOWN"
+
+step "prune"
+ctr images prune
+assert_rc 2 "prune without --all"
+ctr images prune --all
+assert_rc 0 "prune --all"
+assert_match "$OUT" "^docker.io/library/busybox:1$"
+assert_match "$OUT" "^$reg/busybox:1$"
+ctr images ls -q
+assert_eq "$OUT" "" "ls after prune"
+assert_eq "$(ls "$data/agent/snapshots" "$data/agent/content/sha256" | grep -c .)" 2 "nothing left but the two folder names"
+finish
