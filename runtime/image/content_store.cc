@@ -87,6 +87,11 @@ std::unique_ptr<ContentStore> ContentStore::Open(const std::string& root, std::s
       return nullptr;
     }
   }
+  // Blobs of private images are nobody else's business.
+  if (chmod(root.c_str(), 0700) != 0) {
+    *error = Errno("chmod", root);
+    return nullptr;
+  }
   for (const auto& e : std::filesystem::directory_iterator(root + "/ingest", ec))
     if (OwnerDead(e.path().filename().string())) std::filesystem::remove(e.path(), ec);
   return std::unique_ptr<ContentStore>(new ContentStore(root));

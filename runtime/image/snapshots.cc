@@ -32,6 +32,12 @@ std::unique_ptr<Snapshots> Snapshots::Open(const std::string& root, std::string*
     *error = "create " + root + ": " + ec.message();
     return nullptr;
   }
+  // Layers hold setuid files and device nodes as the image has them: only
+  // root may reach them, through the container's mounts.
+  if (chmod(root.c_str(), 0700) != 0) {
+    *error = "chmod " + root + ": " + strerror(errno);
+    return nullptr;
+  }
   for (const auto& e : std::filesystem::directory_iterator(root, ec))
     if (StaleTemp(e.path().filename().string())) std::filesystem::remove_all(e.path(), ec);
   return std::unique_ptr<Snapshots>(new Snapshots(root));

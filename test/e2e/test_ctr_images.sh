@@ -131,6 +131,27 @@ ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:nope
 assert_fails "pull of an unknown tag"
 assert_contains "$ERR" "registry $reg returned 404 (not found) for manifest busybox:nope: MANIFEST_UNKNOWN"
 
+step "kill -9 during import and pull leaves a store that opens"
+for i in 1 2 3 4; do
+  "$KUBIT" ctr --data-dir "$data" images import "$E2E_TMP/busybox-docker.tar" >/dev/null 2>&1 &
+  p1=$!
+  "$KUBIT" ctr --data-dir "$data" --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:1" \
+    >/dev/null 2>&1 &
+  p2=$!
+  sleep "0.0$((RANDOM % 6))"
+  kill -KILL "$p1" "$p2" 2>/dev/null
+  wait "$p1" "$p2" 2>/dev/null
+  ctr images ls
+  assert_rc 0 "ls after kill -9 number $i"
+done
+ctr images rm "$reg/busybox:1" docker.io/library/busybox:2
+ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:1"
+assert_rc 0 "pull after the kills"
+ctr images import "$E2E_TMP/busybox-docker.tar"
+assert_rc 0 "import after the kills"
+assert_no_match "$(ls -a "$data/agent/snapshots" "$data/agent/content/ingest")" '^(\.tmp-|tmp-)' \
+  "leftovers of killed processes"
+
 step "prune"
 ctr images prune
 assert_rc 2 "prune without --all"
@@ -138,6 +159,7 @@ ctr images prune --all
 assert_rc 0 "prune --all"
 assert_match "$OUT" "^docker.io/library/busybox:1$"
 assert_match "$OUT" "^$reg/busybox:1$"
+assert_match "$OUT" "^docker.io/library/busybox:2$"
 ctr images ls -q
 assert_eq "$OUT" "" "ls after prune"
 assert_eq "$(ls "$data/agent/snapshots" "$data/agent/content/sha256" | grep -c .)" 2 "nothing left but the two folder names"

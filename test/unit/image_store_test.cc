@@ -87,6 +87,9 @@ TEST_CASE("image store: import an OCI layout, Get unpacks, overlay stacks the la
 
   Image img;
   REQUIRE_MESSAGE(store->Get("example.com/team/app:v1", &img, &error), error);
+  struct stat st;
+  REQUIRE(stat(dir.File("data/agent/snapshots").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);  // device nodes and setuid files of images are root's only
   CHECK(img.name == "example.com/team/app:v1");
   CHECK(img.digest == t.manifest_digest());
   CheckImage(img, t, "v1");
