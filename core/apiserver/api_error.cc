@@ -34,7 +34,9 @@ std::string ApiError::ToJson() const {
     }
     for (const auto& c : other_causes) {
       if (!d.contains("causes")) d["causes"] = Json::array();
-      d["causes"].push_back({{"reason", c.reason}, {"message", c.message}});
+      Json cause = {{"reason", c.reason}, {"message", c.message}};
+      if (!c.field.empty()) cause["field"] = c.field;
+      d["causes"].push_back(cause);
     }
     if (retry_after) d["retryAfterSeconds"] = retry_after;
     j["details"] = d;

@@ -19,7 +19,7 @@ struct ApiError {
   std::vector<api::FieldError> causes;
   // Causes that are not field errors ("DisruptionBudget", say), sent as is.
   struct Cause {
-    std::string reason, message;
+    std::string reason, message, field;
   };
   std::vector<Cause> other_causes;
   int retry_after = 0;

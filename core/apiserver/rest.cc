@@ -444,6 +444,9 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     Json next = old;
     if (o.contains("status")) next["status"] = o["status"];
     else next.erase("status");
+    // An apply to /status brings its managedFields along.
+    if (c.applying && o["metadata"].contains("managedFields"))
+      next["metadata"]["managedFields"] = o["metadata"]["managedFields"];
     o = std::move(next);
   } else if (c.type.has_status) {
     if (old.contains("status")) o["status"] = old["status"];
@@ -561,11 +564,16 @@ void Apply(Call& c) {
     Json live = s.ok() ? DecodeAs(c.type, cur) : Json();
     Json result;
     api::ApplyError ae;
-    if (!api::ServerSideApply(c.type, live, applied, c.req.Param("fieldManager"), force, &result, &ae)) {
+    api::ManagedFieldsOptions mfo;
+    mfo.subresource = c.info.subresource;
+    if (!api::ServerSideApply(c.type, live, applied, c.req.Param("fieldManager"), force, &result, &ae,
+                              mfo)) {
       ApiError e{ae.code ? ae.code : 500, ae.reason.empty() ? "InternalError" : ae.reason, ae.message};
       e.details_name = c.info.name;
       e.details_group = c.type.group;
       e.details_kind = c.type.plural;
+      for (const auto& cause : ae.causes)
+        e.other_causes.push_back({cause.value("reason", ""), cause.value("message", ""), cause.value("field", "")});
       return SendError(c.resp, e);
     }
     if (!s.ok()) return CreateObject(c, std::move(result));

@@ -127,6 +127,32 @@ assert_eq "$(jqr .message)/$(jqr .involvedObject.name)" "hello there/p1"
 k get --raw /apis/events.k8s.io/v1/namespaces/default/events/e1
 assert_eq "$(jqr .note)/$(jqr .regarding.name)/$(jqr .apiVersion)" "hello there/p1/events.k8s.io/v1"
 
+step "status: none on create; an apply to /status is its manager's, with subresource status"
+cat >deploy.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d1}
+spec:
+  selector: {matchLabels: {app: d}}
+  template:
+    metadata: {labels: {app: d}}
+    spec: {containers: [{name: c, image: busybox}]}
+status: {replicas: 5}
+YAML
+k apply --server-side -f deploy.yaml
+k get deploy d1 -o jsonpath='{.status}'
+assert_eq "$OUT" "{}" "status after create"
+k apply --server-side --subresource=status --field-manager=statusmgr -f deploy.yaml
+assert_rc 0
+k get deploy d1 -o json --show-managed-fields
+assert_eq "$(jqr .status.replicas)" "5"
+assert_eq "$(jqr '.metadata.managedFields[] | select(.manager=="statusmgr") | .subresource + " " + .operation')" "status Apply"
+k scale deploy d1 --replicas=3
+sed -i 's/^spec:$/spec:\n  replicas: 7/' deploy.yaml
+k apply --server-side -f deploy.yaml
+assert_fails "an apply that conflicts with kubectl scale"
+assert_contains "$ERR" 'conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas'
+
 step "a Job's selector is generated from its uid"
 k create job j --image=busybox
 k get job j -o json
