@@ -193,15 +193,20 @@ int Run(const Global& g, const Args& raw_args) {
   flags.Bool("read-only", &read_only, "Mount the container's root filesystem read-only");
   flags.Bool("net-host", &net_host, "Use the host's network namespace");
   flags.Bool("no-new-privileges", &no_new_privs, "Set no_new_privs: setuid binaries gain nothing");
-  Args expanded = ExpandShort(raw_args, {{'d', "detach"}, {'t', "tty"}});
-  bool with_rootfs = false;
-  for (const auto& a : expanded)
-    if (a == "--rootfs" || a.rfind("--rootfs=", 0) == 0) with_rootfs = true;
+  const std::vector<std::string> value_flags = {"memory-limit", "cpus",  "pids-limit", "env",
+                                                "mount",        "rootfs", "user",      "cwd",
+                                                "hostname",     "cap-add", "cap-drop"};
+  // With --rootfs there is no IMAGE: the command starts after the id.
   Args own, command;
-  SplitAtCommand(expanded, with_rootfs ? 1 : 2,
-                 {"memory-limit", "cpus", "pids-limit", "env", "mount", "rootfs", "user", "cwd",
-                  "hostname", "cap-add", "cap-drop"},
-                 &own, &command);
+  SplitAtCommand(raw_args, 2, value_flags, &own, &command);
+  bool with_rootfs = false;
+  for (const auto& a : own)
+    if (a == "--rootfs" || a.rfind("--rootfs=", 0) == 0) with_rootfs = true;
+  if (with_rootfs) {
+    own.clear();
+    SplitAtCommand(raw_args, 1, value_flags, &own, &command);
+  }
+  own = ExpandShort(own, {{'d', "detach"}, {'t', "tty"}});
   std::vector<std::string> pos;
   if (int code = flags.ParseCommand(own, &pos, with_rootfs ? 1 : 2, with_rootfs ? 1 : 2);
       code >= 0)
@@ -317,7 +322,8 @@ int Exec(const Global& g, const Args& raw_args) {
   flags.String("cwd", &cwd, "Working directory (default: the container's)");
   flags.StringList("env", &env, "Environment variable KEY=VALUE, over the container's");
   Args own, command;
-  SplitAtCommand(ExpandShort(raw_args, {{'t', "tty"}}), 1, {"user", "cwd", "env"}, &own, &command);
+  SplitAtCommand(raw_args, 1, {"user", "cwd", "env"}, &own, &command);
+  own = ExpandShort(own, {{'t', "tty"}});
   std::vector<std::string> pos;
   if (int code = flags.ParseCommand(own, &pos, 1, 1); code >= 0) return code;
   if (command.empty()) return Error("exec: no command given");

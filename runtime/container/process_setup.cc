@@ -44,6 +44,15 @@ bool SetCapabilities(CapSet caps, std::string* error) {
   return true;
 }
 
+// What this process may hand on: a privileged container gets every
+// capability kubit itself holds, not more (capset would refuse more).
+CapSet PermittedNow() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return ~CapSet{0};
+  return CapSet{data[0].permitted} | (CapSet{data[1].permitted} << 32);
+}
+
 }  // namespace
 
 std::string Errno(const std::string& what) { return what + ": " + strerror(errno); }
@@ -54,6 +63,7 @@ bool ResolveIdentity(const ContainerSpec& spec, const std::string& user, Process
   if (!ComputeCapabilities(spec.security.privileged, spec.security.cap_add,
                            spec.security.cap_drop, KernelLastCap(), &out->caps, error))
     return false;
+  out->caps &= PermittedNow();
   out->no_new_privs = spec.security.no_new_privs;
   out->seccomp = !spec.security.privileged && spec.security.seccomp == SeccompMode::kRuntimeDefault;
   return true;
