@@ -107,3 +107,41 @@ make_busybox_docker_tar() {
   BUSYBOX_CONFIG_DIGEST="sha256:$config"
   rm -rf "$w"
 }
+
+# start_registry DIR [USER:PASSWORD]: Debian's docker-registry on a free
+# 127.0.0.1 port, plain HTTP, storage in DIR; with USER:PASSWORD it wants
+# that basic auth (htpasswd). Killed when the test exits. Sets REGISTRY
+# (host:port) and REGISTRY_PID.
+start_registry() {
+  dir=$1
+  mkdir -p "$dir" || fail "mkdir $dir"
+  auth=""
+  if [ -n "${2:-}" ]; then
+    # bcrypt at the lowest cost: the registry checks it on every request.
+    hash=$(python3 -W ignore -c "import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))" "${2#*:}") ||
+      fail "cannot make a bcrypt hash"
+    printf '%s:%s\n' "${2%%:*}" "$hash" >"$dir/htpasswd"
+    auth="auth: {htpasswd: {realm: kubit-e2e, path: $dir/htpasswd}}"
+  fi
+  for _attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 40000))
+    printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s/data}\nhttp:\n  addr: 127.0.0.1:%s\n%s\n' \
+      "$dir" "$port" "$auth" >"$dir/config.yml"
+    docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+    REGISTRY_PID=$!
+    _e2e_pids="$_e2e_pids $REGISTRY_PID"
+    for _ in $(seq 100); do
+      # Any HTTP answer (401 included) means it is up.
+      code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")
+      [ "$code" = 200 ] || [ "$code" = 401 ] && {
+        REGISTRY="127.0.0.1:$port"
+        return 0
+      }
+      alive "$REGISTRY_PID" || break
+      sleep 0.1
+    done
+    kill -KILL "$REGISTRY_PID" 2>/dev/null
+  done
+  fail "docker-registry did not start; its log:
+$(cat "$dir/registry.log")"
+}

@@ -74,23 +74,8 @@ assert_fails "rm of a removed image"
 assert_contains "$ERR" "image not found: docker.io/library/busybox:2"
 
 step "start a registry on 127.0.0.1"
-port=$((20000 + RANDOM % 40000))
-cat >"$E2E_TMP/registry.yml" <<YAML
-version: 0.1
-log: {level: error}
-storage:
-  filesystem: {rootdirectory: $E2E_TMP/registry}
-http:
-  addr: 127.0.0.1:$port
-YAML
-docker-registry serve "$E2E_TMP/registry.yml" >"$E2E_TMP/registry.log" 2>&1 &
-_e2e_pids="$_e2e_pids $!"
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break
-  sleep 0.1
-done
-curl -fs "http://127.0.0.1:$port/v2/" >/dev/null || fail "registry not up on port $port"
-reg="127.0.0.1:$port"
+start_registry "$E2E_TMP/registry"
+reg=$REGISTRY
 run skopeo copy --dest-tls-verify=false "oci-archive:$E2E_TMP/busybox-oci.tar" "docker://$reg/busybox:1"
 assert_rc 0 "skopeo copy to the registry"
 run skopeo copy --dest-tls-verify=false "oci-archive:$E2E_TMP/busybox-oci.tar" "docker://$reg/mirror/busybox:1"
@@ -130,6 +115,31 @@ step "unknown tag"
 ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:nope"
 assert_fails "pull of an unknown tag"
 assert_contains "$ERR" "registry $reg returned 404 (not found) for manifest busybox:nope: MANIFEST_UNKNOWN"
+
+step "basic auth (htpasswd)"
+start_registry "$E2E_TMP/registry-auth" alice:s3cret
+areg=$REGISTRY
+run skopeo copy --dest-tls-verify=false --dest-creds alice:s3cret "oci-archive:$E2E_TMP/busybox-oci.tar" \
+  "docker://$areg/private/busybox:1"
+assert_rc 0 "skopeo copy to the registry with auth"
+auth_yaml() {  # auth_yaml AUTH-LINES: registries.yaml for the auth registry
+  printf 'mirrors:\n  "%s":\n    endpoint: ["http://%s"]\nconfigs:\n  "%s":\n    auth:\n%s\n' \
+    "$areg" "$areg" "$areg" "$1" >"$E2E_TMP/auth.yaml"
+}
+auth_yaml "      username: alice
+      password: s3cret"
+ctr --private-registry "$E2E_TMP/auth.yaml" images pull "$areg/private/busybox:1"
+assert_rc 0 "pull with username and password"
+auth_yaml "      auth: $(printf alice:s3cret | base64)"
+ctr --private-registry "$E2E_TMP/auth.yaml" images pull "$areg/private/busybox:1"
+assert_rc 0 "pull with auth (base64)"
+auth_yaml "      username: alice
+      password: wrong"
+ctr --private-registry "$E2E_TMP/auth.yaml" images pull "$areg/private/busybox:1"
+assert_fails "pull with a wrong password"
+assert_contains "$ERR" "registry $areg returned 401 (unauthorized: check configs.<host>.auth) for manifest private/busybox:1"
+ctr images rm "$areg/private/busybox:1"
+assert_rc 0 "rm"
 
 step "kill -9 during import and pull leaves a store that opens"
 for i in 1 2 3 4; do
