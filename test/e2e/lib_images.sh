@@ -23,7 +23,9 @@ busybox_platform() {
   esac
 }
 
-# make_busybox_rootfs DIR: the image's files.
+# make_busybox_rootfs DIR: the image's files. With BUSYBOX_PADDING_KB set,
+# also /padding: that many KiB of random (incompressible) bytes, for tests
+# and benchmarks that want a bigger image.
 make_busybox_rootfs() {
   [ -x /bin/busybox ] || fail "/bin/busybox missing: install busybox-static (make deps)"
   mkdir -p "$1/bin" "$1/etc" "$1/tmp" || fail "mkdir $1"
@@ -34,6 +36,9 @@ make_busybox_rootfs() {
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$1/etc/passwd"
   printf 'root:x:0:\nnobody:x:65534:\n' >"$1/etc/group"
   chmod 1777 "$1/tmp"
+  if [ -n "${BUSYBOX_PADDING_KB:-}" ]; then
+    head -c "$((BUSYBOX_PADDING_KB * 1024))" /dev/urandom >"$1/padding" || fail "padding"
+  fi
 }
 
 # _busybox_layer WORKDIR: WORKDIR/layer.tar from WORKDIR/rootfs; sets

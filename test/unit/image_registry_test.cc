@@ -6,10 +6,12 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
 #include "net/http_server.h"
+#include "net/pki.h"
 #include "runtime/image/image_store.h"
 #include "runtime/image/registry_auth.h"
 #include "runtime/image/registry_config.h"
@@ -105,7 +107,11 @@ configs:
 // an index of two platforms, and "single" at the host's manifest.
 class FakeRegistry {
  public:
-  explicit FakeRegistry(const TestImage& img) : img_(img) {
+  // With `tls`, HTTPS with that certificate; with `client_ca` too,
+  // clients must show a certificate it signed.
+  explicit FakeRegistry(const TestImage& img, const kubit::net::KeyPair* tls = nullptr,
+                        const std::string& client_ca = "")
+      : img_(img), scheme_(tls ? "https" : "http") {
     Platform other{"linux", HostPlatform().architecture == "s390x" ? "amd64" : "s390x", ""};
     nlohmann::json index = {
         {"schemaVersion", 2},
@@ -128,6 +134,11 @@ class FakeRegistry {
     for (const auto& b : {img.config, img.layers[0], img.layers[1]}) blobs_[DigestOf(b)] = b;
     kubit::net::HttpServerOptions o;
     o.bind_address = "127.0.0.1";
+    if (tls) {
+      o.cert_pem = tls->cert_pem;
+      o.key_pem = tls->key_pem;
+      o.client_ca_pem = client_ca;
+    }
     server_ = std::make_unique<kubit::net::HttpServer>(
         o, [this](kubit::net::HttpRequest& req, kubit::net::HttpResponse& res) { Handle(req, res); });
     std::string error;
@@ -140,6 +151,7 @@ class FakeRegistry {
 
   std::atomic<bool> cut_first_layer{false};  // the first layer's first transfer stops half way
   std::atomic<bool> corrupt_layer{false};
+  std::atomic<bool> require_client_cert{false};
   std::atomic<int> range_requests{0}, token_requests{0}, manifest_status{0};
   std::string last_scope;
 
@@ -164,9 +176,13 @@ class FakeRegistry {
       res.Send(200, R"({"token":"tok-123","expires_in":300})");
       return;
     }
+    if (require_client_cert && !(req.conn && req.conn->peer().present)) {
+      res.Send(403, R"({"errors":[{"code":"DENIED","message":"client certificate required"}]})");
+      return;
+    }
     if (p.rfind("/storage/", 0) == 0) return ServeBlob(p.substr(9), req, res);
     if (req.Header("authorization") != "Bearer tok-123") {
-      res.SetHeader("WWW-Authenticate", "Bearer realm=\"http://" + host() +
+      res.SetHeader("WWW-Authenticate", "Bearer realm=\"" + scheme_ + "://" + host() +
                                             "/token\",service=\"fake-registry\",scope=\"repository:team/app:pull\"");
       res.Send(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})");
       return;
@@ -228,6 +244,7 @@ class FakeRegistry {
   }
 
   TestImage img_;
+  std::string scheme_;
   std::string index_;
   std::map<std::string, std::string> blobs_;
   std::mutex mu_;
@@ -344,6 +361,58 @@ TEST_CASE("image registry: a dead mirror falls through to the next endpoint") {
   std::string error;
   REQUIRE_MESSAGE(s.store->Pull("registry.test/team/app:1", nullptr, &img, &error), error);
   CHECK(img.config_digest == s.img.config_digest());
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("image registry: HTTPS endpoints with ca_file, insecure_skip_verify and client certificates") {
+  using kubit::net::KeyPair;
+  KeyPair ca, server, client;
+  std::string error;
+  REQUIRE(kubit::net::GenerateCA("registry-ca", &ca, &error));
+  kubit::net::CertRequest sreq;
+  sreq.common_name = "registry";
+  sreq.ip_addresses = {"127.0.0.1"};
+  sreq.server = true;
+  REQUIRE(kubit::net::IssueCertificate(ca, sreq, &server, &error));
+  kubit::net::CertRequest creq;
+  creq.common_name = "kubit-node";
+  creq.client = true;
+  REQUIRE(kubit::net::IssueCertificate(ca, creq, &client, &error));
+
+  TempDir dir;
+  for (const auto& [name, pem] : {std::pair<std::string, std::string>{"ca.pem", ca.cert_pem},
+                                  {"client.pem", client.cert_pem},
+                                  {"client-key.pem", client.key_pem}})
+    kubit::test::WriteFile(dir.File(name), pem);
+  TestImage img = kubit::test::MakeTestImage("tls");
+  FakeRegistry registry(img, &server, ca.cert_pem);
+  registry.require_client_cert = true;
+  auto pull = [&](const std::string& tls_yaml, std::string* err) {
+    kubit::test::WriteFile(dir.File("registries.yaml"),
+                           "mirrors:\n  registry.test:\n    endpoint: [\"https://" + registry.host() +
+                               "\"]\nconfigs:\n  \"" + registry.host() +
+                               "\":\n    auth: {username: user, password: secret}\n    tls:\n" + tls_yaml);
+    ImageStoreOptions o;
+    o.data_dir = dir.File("data");
+    o.private_registry = dir.File("registries.yaml");
+    auto store = ImageStore::Open(o, err);
+    REQUIRE_MESSAGE(store, *err);
+    Image out;
+    return store->Pull("registry.test/team/app:1", nullptr, &out, err);
+  };
+  std::string certs = "      cert_file: " + dir.File("client.pem") + "\n      key_file: " + dir.File("client-key.pem") + "\n";
+  CHECK_MESSAGE(pull("      ca_file: " + dir.File("ca.pem") + "\n" + certs, &error), error);
+  CHECK_MESSAGE(pull("      insecure_skip_verify: true\n" + certs, &error), error);
+  // Not trusted: the system's CAs do not know this one.
+  CHECK_FALSE(pull(certs, &error));
+  CHECK_MESSAGE(error.find("registry " + registry.host()) != std::string::npos, error);
+  // Without the client certificate the registry says no.
+  std::filesystem::remove_all(dir.File("data"));
+  CHECK_FALSE(pull("      ca_file: " + dir.File("ca.pem") + "\n", &error));
+  CHECK_MESSAGE(error.find("returned 403 (forbidden)") != std::string::npos, error);
 }
 
 }  // namespace
