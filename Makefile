@@ -64,7 +64,7 @@ FUZZ_RUN = @mkdir -p build/fuzz/corpus && echo "fuzz: $(FUZZ_SECONDS) s of build
   (tail -60 build/fuzz/last.log; false) && grep -E '^(Done|stat::new_units)' build/fuzz/last.log
 FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps test unit e2e fuzz bench-store bench-api cross test-cross clean
+.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime cross test-cross clean
 all: $(B)/kubit
 
 deps:
@@ -135,6 +135,9 @@ bench-store: $(B)/bench/store_bench
 
 bench-api: $(B)/bench/api_bench $(B)/kubit
 	$(B)/bench/api_bench $(abspath $(B)/kubit)
+
+bench-runtime: $(B)/bench/runtime_bench $(B)/kubit
+	$(B)/bench/runtime_bench $(abspath $(B)/kubit)
 
 cross:
 	@test "$(ARCH)" != native || (echo "usage: make cross ARCH=arm64|armhf" >&2; false)

@@ -324,8 +324,12 @@ bool Init::SetupStdio() {
 }
 
 void Init::Run() {
-  bool ok = JoinNamespaces() && WaitForParent() && UnshareCgroup() && SetHostname() &&
-            MakeMountsPrivate() && MountRootfs() && MountProc() && MountDev() && MountSys() &&
+  // The launcher's move of this process into its cgroup costs an RCU grace
+  // period on cgroup v1 (milliseconds): the mounts that do not depend on the
+  // cgroup go on meanwhile, and the wait comes only before the cgroup
+  // namespace is made.
+  bool ok = JoinNamespaces() && SetHostname() && MakeMountsPrivate() && MountRootfs() &&
+            MountProc() && MountDev() && MountSys() && WaitForParent() && UnshareCgroup() &&
             MountCgroupFs() && MountUserMounts() && BindConsole() && PivotRoot() &&
             MaskPaths() && ReadonlyPaths() && MakeWorkingDir() && ReadonlyRootfs() &&
             SetupStdio();

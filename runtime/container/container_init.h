@@ -3,12 +3,15 @@
 // the order the kernel needs them (as crun does):
 //
 //   JoinNamespaces      setns into the namespaces the spec names by path
-//   WaitForParent       the launcher has put the process into its cgroup
-//   UnshareCgroup       a cgroup namespace rooted at that cgroup
 //   SetHostname
 //   MakeMountsPrivate   nothing of ours propagates back to the host
 //   MountRootfs         overlay of the layers (upper/work in the container dir)
-//   MountProc, MountDev, MountSys, MountCgroupFs, MountUserMounts, BindConsole
+//   MountProc, MountDev, MountSys
+//   WaitForParent       the launcher has put the process into its cgroup (on
+//                       cgroup v1 that move waits an RCU grace period: the
+//                       mounts above run meanwhile)
+//   UnshareCgroup       a cgroup namespace rooted at that cgroup
+//   MountCgroupFs, MountUserMounts, BindConsole
 //   PivotRoot           and detach the old root
 //   MaskPaths, ReadonlyPaths, MakeWorkingDir, ReadonlyRootfs
 //   SetupStdio          new session, the tty as controlling terminal
