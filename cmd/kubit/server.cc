@@ -21,6 +21,9 @@
 #include "core/api/resources.h"
 #include "core/apiserver/api_server.h"
 #include "core/apiserver/cluster_pki.h"
+#include "core/client/client.h"
+#include "core/client/informer.h"
+#include "core/scheduler/scheduler.h"
 #include "store/store.h"
 
 namespace kubit::cmd {
@@ -191,11 +194,28 @@ int ServerCommand(const Args& args) {
   }
   Log(Level::kInfo, "server", "API server listening on " + bind_address + ":" +
                                   std::to_string(api.port()));
+  // The scheduler, as system:kube-scheduler over the in-process
+  // transport, with informers of its own.
+  client::Config scheduler_config = client::InProcessConfig(
+      api.InProcessDialer("system:kube-scheduler", {"system:masters"}));
+  scheduler_config.user_agent = "kube-scheduler/" + ShortVersion();
+  client::Client scheduler_client(scheduler_config);
+  client::SharedInformerFactory scheduler_informers(
+      &scheduler_client, [](const std::string& m) { Log(Level::kWarn, "scheduler", m); });
+  scheduler::SchedulerOptions scheduler_options;
+  scheduler_options.log = [](bool error, const std::string& m) {
+    Log(error ? Level::kError : Level::kInfo, "scheduler", m);
+  };
+  scheduler::Scheduler pod_scheduler(&scheduler_client, &scheduler_informers, scheduler_options);
+  pod_scheduler.Start();
+
   Log(Level::kInfo, "server", "ready");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
+  scheduler_informers.Stop();  // first: informers cannot drop the scheduler's handlers
+  pod_scheduler.Stop();
   api.Stop();
   state->Close();
   return 0;
