@@ -86,7 +86,7 @@ struct ImageStore::Impl {
     if (IsHex(hex) && hex.size() >= 12 && hex.size() <= 64) {
       for (const auto& [name, e] : idx.images)
         for (const auto* d : {&e.config_digest, &e.digest, &e.manifest_digest})
-          if (d->compare(7, hex.size(), hex) == 0) {
+          if (d->size() == 7 + 64 && d->compare(7, hex.size(), hex) == 0) {
             *out = e;
             return true;
           }

@@ -6,6 +6,7 @@
 // `kubit ctr` beside it): every change takes an exclusive file lock and
 // re-reads the table first, and every file appears under its final name
 // only once complete, so a kill -9 at any moment leaves a state that opens.
+// One ImageStore may be used from several threads at once.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <filesystem>
 #include <vector>
 
@@ -78,6 +81,14 @@ std::string Join(const std::vector<std::string>& comps, size_t n) {
   return s.empty() ? "." : s;
 }
 
+// Atime and mtime both from the entry (tar keeps no atime worth keeping).
+// time_t is 32 bits on armhf: a time past 2038 saturates instead of wrapping.
+timespec MTime(const TarEntry& e) {
+  int64_t sec = e.mtime;
+  if (sizeof(time_t) < 8) sec = std::min<int64_t>(std::max<int64_t>(sec, INT32_MIN), INT32_MAX);
+  return {static_cast<time_t>(sec), e.mtime_nsec};
+}
+
 struct DirMeta {
   std::vector<std::string> comps;
   TarEntry entry;
@@ -123,7 +134,7 @@ class Unpacker {
         return false;
       }
       if (!SetXattrs(dir.get(), e, path, error)) return false;
-      timespec ts[2] = {{e.mtime, e.mtime_nsec}, {e.mtime, e.mtime_nsec}};
+      timespec ts[2] = {MTime(e), MTime(e)};
       if (futimens(dir.get(), ts) != 0) {
         *error = Errno("set mtime of", path);
         return false;
@@ -262,7 +273,7 @@ class Unpacker {
       return false;
     }
     if (!SetXattrs(fd.get(), e, path, error)) return false;
-    timespec ts[2] = {{e.mtime, e.mtime_nsec}, {e.mtime, e.mtime_nsec}};
+    timespec ts[2] = {MTime(e), MTime(e)};
     if (futimens(fd.get(), ts) != 0) {
       *error = Errno("set mtime of", path);
       return false;
@@ -282,7 +293,7 @@ class Unpacker {
       *error = Errno("symlink", path);
       return false;
     }
-    timespec ts[2] = {{e.mtime, e.mtime_nsec}, {e.mtime, e.mtime_nsec}};
+    timespec ts[2] = {MTime(e), MTime(e)};
     if (fchownat(parent, name, static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid), AT_SYMLINK_NOFOLLOW) != 0 ||
         utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW) != 0) {
       *error = Errno("set owner and mtime of symlink", path);
@@ -341,7 +352,7 @@ class Unpacker {
     // node made just now (opening a device or fifo for real could block).
     Fd fd(openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
     std::string proc = "/proc/self/fd/" + std::to_string(fd.get());
-    timespec ts[2] = {{e.mtime, e.mtime_nsec}, {e.mtime, e.mtime_nsec}};
+    timespec ts[2] = {MTime(e), MTime(e)};
     if (fd.get() < 0 || fchownat(fd.get(), "", static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid), AT_EMPTY_PATH) != 0 ||
         chmod(proc.c_str(), e.mode) != 0 || utimensat(AT_FDCWD, proc.c_str(), ts, 0) != 0) {
       *error = Errno("set metadata of", path);

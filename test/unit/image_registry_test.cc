@@ -150,6 +150,7 @@ class FakeRegistry {
   std::string index_digest() const { return DigestOf(index_); }
 
   std::atomic<bool> cut_first_layer{false};  // the first layer's first transfer stops half way
+  std::atomic<bool> cut_always{false};       // ...and every one after it too
   std::atomic<bool> corrupt_layer{false};
   std::atomic<bool> require_client_cert{false};
   std::atomic<int> range_requests{0}, token_requests{0}, manifest_status{0};
@@ -225,6 +226,19 @@ class FakeRegistry {
     if (corrupt_layer && digest == DigestOf(img_.layers[1])) body[body.size() / 2] ^= 1;
     std::string range = req.Header("range");
     size_t from = 0;
+    if (cut_always && digest == DigestOf(img_.layers[0])) {
+      if (!range.empty()) {
+        range_requests++;
+        from = std::stoul(range.substr(6));
+        res.SetHeader("Content-Range", "bytes " + std::to_string(from) + "-" + std::to_string(body.size() - 1) +
+                                           "/" + std::to_string(body.size()));
+      }
+      res.SetHeader("Content-Length", std::to_string(body.size() - from));
+      std::string buffered;
+      std::unique_ptr<kubit::net::Conn> conn = res.Hijack(range.empty() ? 200 : 206, &buffered);
+      if (conn) conn->Write(body.substr(from, std::min<size_t>(10, body.size() - from)));
+      return;
+    }
     if (range.rfind("bytes=", 0) == 0) {
       range_requests++;
       from = std::stoul(range.substr(6));
@@ -342,6 +356,14 @@ TEST_CASE("image registry: clear errors for 404, 5xx, bad credentials and corrup
     CHECK_MESSAGE(error.find("authentication failed: token server http://" + s.registry.host() +
                              "/token returned 401 (bad or missing credentials)") != std::string::npos,
                   error);
+  }
+  SUBCASE("a registry that closes every transfer early") {
+    PullSetup s;
+    s.registry.cut_always = true;
+    CHECK_FALSE(s.store->Pull("registry.test/team/app:1", nullptr, &img, &error));
+    CHECK_MESSAGE(error.find("blob " + DigestOf(s.img.layers[0]) + ": closed early") != std::string::npos, error);
+    CHECK(s.registry.range_requests == 2);  // three attempts, the later two resuming
+    CHECK(s.store->List(&error).empty());
   }
   SUBCASE("a blob that does not match its digest") {
     PullSetup s;
