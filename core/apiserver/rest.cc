@@ -479,8 +479,14 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     w.object = o;
     return w;
   }
-  // The last finalizer of an object being deleted is gone: delete it.
-  if (m.contains("deletionTimestamp") &&
+  // The last finalizer of an object being deleted is gone: delete it. A
+  // namespace also waits for its spec.finalizers (upstream's
+  // ShouldDeleteNamespaceDuringUpdate): the namespace controller writes
+  // its status conditions while it empties the namespace.
+  bool spec_held = c.type.kind == "Namespace" && o.contains("spec") && o["spec"].is_object() &&
+                   o["spec"].contains("finalizers") && o["spec"]["finalizers"].is_array() &&
+                   !o["spec"]["finalizers"].empty();
+  if (m.contains("deletionTimestamp") && !spec_held &&
       (!m.contains("finalizers") || !m["finalizers"].is_array() || m["finalizers"].empty())) {
     store::Status s = c.state->Delete(c.key(name), expected);
     if (!s.ok()) {

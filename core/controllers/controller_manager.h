@@ -1,0 +1,41 @@
+// ControllerManager: the controllers `kubit server` runs, over one client
+// and one set of shared informers, started and stopped together.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/client/client.h"
+#include "core/client/informer.h"
+#include "core/controllers/sync_loop.h"
+
+namespace kubit::controllers {
+
+class NamespaceController;
+class RootCAPublisher;
+class ServiceAccountController;
+
+struct ControllerManagerOptions {
+  std::string ca_pem;  // the cluster CA, published as kube-root-ca.crt
+  Logger log;
+};
+
+class ControllerManager {
+ public:
+  // `client` must outlive the manager.
+  ControllerManager(client::Client* client, ControllerManagerOptions options);
+  ~ControllerManager();  // stops
+  // Starts the informers, waits (a while) for their first lists, then the
+  // controllers' workers.
+  void Start();
+  void Stop();
+
+ private:
+  ControllerManagerOptions opts_;
+  client::SharedInformerFactory informers_;
+  std::unique_ptr<ServiceAccountController> service_accounts_;
+  std::unique_ptr<RootCAPublisher> root_ca_;
+  std::unique_ptr<NamespaceController> namespaces_;
+};
+
+}  // namespace kubit::controllers
