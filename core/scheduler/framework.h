@@ -79,9 +79,9 @@ struct SpreadState {
 };
 
 struct CycleState {
-  // Input: the merged selector of the Services, ReplicaSets, StatefulSets
-  // and ReplicationControllers selecting the pod, for the default spreading
-  // (absent or empty: none).
+  // Input: the merged selector of the Services, ReplicaSets and
+  // StatefulSets selecting the pod, for the default spreading (absent or
+  // empty: none). ReplicationControllers too, once the API serves them.
   std::optional<api::LabelSelector> default_spread_selector;
   AffinityState affinity;
   SpreadState spread;

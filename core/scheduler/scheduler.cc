@@ -17,7 +17,6 @@ const client::Resource kNamespaces{"", "v1", "namespaces"};
 const client::Resource kPriorityClasses{"scheduling.k8s.io", "v1", "priorityclasses"};
 const client::Resource kBudgets{"policy", "v1", "poddisruptionbudgets"};
 const client::Resource kServices{"", "v1", "services"};
-const client::Resource kControllers{"", "v1", "replicationcontrollers"};
 const client::Resource kReplicaSets{"apps", "v1", "replicasets"};
 const client::Resource kStatefulSets{"apps", "v1", "statefulsets"};
 
@@ -53,7 +52,7 @@ bool NodeChangeMatters(const Json& a, const Json& b) {
          Field(Field(a, "status"), "allocatable") != Field(Field(b, "status"), "allocatable");
 }
 
-// A plain map selector (Services, ReplicationControllers) as a label selector.
+// A plain map selector (a Service's) as a label selector.
 bool MapSelectorMatches(const Json& sel, const Json& labels) {
   if (!sel.is_object() || sel.empty()) return false;
   for (const auto& [k, v] : sel.items())
@@ -109,7 +108,7 @@ std::optional<api::LabelSelector> Scheduler::DefaultSpreadSelector(const PodInfo
   Json merged = {{"matchLabels", Json::object()}, {"matchExpressions", Json::array()}};
   bool any = false;
   for (size_t i = 0; i < spreaders_.size(); i++) {
-    bool map_selector = spreaders_[i]->resource().group.empty();  // Services and RCs
+    bool map_selector = spreaders_[i]->resource().group.empty();  // Services
     for (const auto& obj : spreaders_[i]->ByIndex(client::kNamespaceIndex, pod.ns)) {
       const Json& sel = Field(Field(*obj, "spec"), "selector");
       if (map_selector) {
@@ -185,7 +184,7 @@ void Scheduler::Start() {
   namespaces_ = factory_->For(kNamespaces);
   priority_classes_ = factory_->For(kPriorityClasses);
   budgets_ = factory_->For(kBudgets);
-  for (const auto& r : {kServices, kControllers, kReplicaSets, kStatefulSets}) spreaders_.push_back(factory_->For(r));
+  for (const auto& r : {kServices, kReplicaSets, kStatefulSets}) spreaders_.push_back(factory_->For(r));
 
   client::EventHandlers nodes;
   nodes.on_add = [this](const ObjectPtr& n) {

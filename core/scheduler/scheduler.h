@@ -87,7 +87,7 @@ class Scheduler {
   client::Informer* namespaces_ = nullptr;
   client::Informer* priority_classes_ = nullptr;
   client::Informer* budgets_ = nullptr;
-  std::vector<client::Informer*> spreaders_;  // services, RCs, ReplicaSets, StatefulSets
+  std::vector<client::Informer*> spreaders_;  // Services, ReplicaSets, StatefulSets
 
   ClusterCache cache_;
   SchedulingQueue queue_;
