@@ -23,6 +23,7 @@
 #include "core/apiserver/cluster_pki.h"
 #include "core/client/client.h"
 #include "core/client/informer.h"
+#include "core/controllers/controller_manager.h"
 #include "core/scheduler/scheduler.h"
 #include "store/store.h"
 
@@ -100,6 +101,7 @@ int ServerCommand(const Args& args) {
   std::string service_cidr = "10.43.0.0/16";
   int64_t port = 6443;
   std::vector<std::string> tls_sans, node_ips;
+  bool disable_controller_manager = false;
   FlagSet flags("kubit server [flags]",
                 "Run a kubit server: the cluster's state and the Kubernetes API (HTTPS).");
   flags.String("data-dir", &data_dir, "Folder to hold state");
@@ -116,6 +118,8 @@ int ServerCommand(const Args& args) {
                "made at random on first start if not given");
   flags.String("service-cidr", &service_cidr,
                "IPv4 network CIDR for Service ClusterIPs; the first address is the kubernetes Service's");
+  flags.Bool("disable-controller-manager", &disable_controller_manager,
+             "Do not run the controllers (namespaces, service accounts, ...)");
   flags.String("log-level", &log_level, "Least level to log: debug, info, warn or error");
   std::vector<std::string> pos;
   if (int rc = flags.ParseCommand(args, &pos, 0, 0); rc >= 0) return rc;
@@ -194,6 +198,24 @@ int ServerCommand(const Args& args) {
   }
   Log(Level::kInfo, "server", "API server listening on " + bind_address + ":" +
                                   std::to_string(api.port()));
+
+  // The controllers, over the in-process transport as the controller
+  // manager (kubit has no bootstrap role for it: system:masters).
+  std::unique_ptr<client::Client> controller_client;
+  std::unique_ptr<controllers::ControllerManager> controller_manager;
+  if (!disable_controller_manager) {
+    client::Config cc = client::InProcessConfig(
+        api.InProcessDialer("system:kube-controller-manager", {"system:masters"}));
+    cc.user_agent = "kubit-controller-manager/" + ShortVersion();
+    controller_client = std::make_unique<client::Client>(cc);
+    controllers::ControllerManagerOptions cmo;
+    cmo.ca_pem = pki.ca.cert_pem;
+    cmo.log = [](controllers::LogLevel l, const std::string& m) {
+      Log(static_cast<Level>(static_cast<int>(l)), "controllers", m);
+    };
+    controller_manager = std::make_unique<controllers::ControllerManager>(controller_client.get(), cmo);
+    controller_manager->Start();
+  }
   // The scheduler, as system:kube-scheduler over the in-process
   // transport, with informers of its own.
   client::Config scheduler_config = client::InProcessConfig(
@@ -216,6 +238,7 @@ int ServerCommand(const Args& args) {
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
   scheduler_informers.Stop();  // first: informers cannot drop the scheduler's handlers
   pod_scheduler.Stop();
+  if (controller_manager) controller_manager->Stop();
   api.Stop();
   state->Close();
   return 0;

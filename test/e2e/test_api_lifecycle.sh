@@ -5,7 +5,7 @@
 # the `kubernetes` Service, a Job's generated selector, a new pod's status.
 . "$(dirname "$0")/lib.sh"
 
-start_server "$E2E_TMP/data" --service-cidr 10.77.0.0/16
+start_server "$E2E_TMP/data" --service-cidr 10.77.0.0/16 --disable-controller-manager
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k() { run kubectl "$@"; }
 jqr() { printf '%s' "$OUT" | jq -r "$1"; }
