@@ -116,6 +116,28 @@ std::vector<Json> NodeRules() {
   };
 }
 
+// system:kube-scheduler as upstream has it, plus priorityclasses: kubit has
+// no Priority admission, so the scheduler resolves priorityClassName itself.
+std::vector<Json> SchedulerRules() {
+  return {
+      Rule({"", "events.k8s.io"}, {"events"}, {"create", "patch", "update"}),
+      Rule({"coordination.k8s.io"}, {"leases"}, {"create", "get", "update"}),
+      Rule({""}, {"nodes"}, kRead),
+      Rule({""}, {"pods"}, {"delete", "get", "list", "watch"}),
+      Rule({""}, {"bindings", "pods/binding"}, {"create"}),
+      Rule({""}, {"pods/status"}, {"patch", "update"}),
+      Rule({""}, {"replicationcontrollers", "services", "namespaces", "persistentvolumeclaims",
+                  "persistentvolumes"},
+           {"get", "list", "watch"}),
+      Rule({"apps"}, {"replicasets", "statefulsets"}, {"get", "list", "watch"}),
+      Rule({"policy"}, {"poddisruptionbudgets"}, {"get", "list", "watch"}),
+      Rule({"scheduling.k8s.io"}, {"priorityclasses"}, kRead),
+      Rule({"storage.k8s.io"}, {"storageclasses", "csinodes", "csidrivers", "csistoragecapacities"}, kRead),
+      Rule({"authentication.k8s.io"}, {"tokenreviews"}, {"create"}),
+      Rule({"authorization.k8s.io"}, {"subjectaccessreviews"}, {"create"}),
+  };
+}
+
 struct DefaultRole {
   const char* name;
   std::vector<Json> rules;
@@ -138,6 +160,7 @@ std::vector<DefaultRole> DefaultClusterRoles() {
       {"system:public-info-viewer",
        {UrlRule({"/healthz", "/livez", "/readyz", "/version", "/version/"}, {"get"})}},
       {"system:node", NodeRules()},
+      {"system:kube-scheduler", SchedulerRules()},
   };
 }
 
@@ -145,6 +168,7 @@ struct DefaultBinding {
   const char* name;
   const char* role;
   std::vector<const char*> groups;
+  std::vector<const char*> users;
 };
 
 const std::vector<DefaultBinding> kDefaultBindings = {
@@ -154,6 +178,7 @@ const std::vector<DefaultBinding> kDefaultBindings = {
     {"system:public-info-viewer", "system:public-info-viewer",
      {"system:authenticated", "system:unauthenticated"}},
     {"system:node", "system:node", {"system:nodes"}},
+    {"system:kube-scheduler", "system:kube-scheduler", {}, {"system:kube-scheduler"}},
 };
 
 Json BootstrapMeta(const std::string& name) {
@@ -206,6 +231,8 @@ store::Status RbacAuthorizer::Start() {
     Json subjects = Json::array();
     for (const char* g : b.groups)
       subjects.push_back({{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", g}});
+    for (const char* u : b.users)
+      subjects.push_back({{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "User"}, {"name", u}});
     Json o = {{"apiVersion", "rbac.authorization.k8s.io/v1"},
               {"kind", "ClusterRoleBinding"},
               {"metadata", BootstrapMeta(b.name)},
