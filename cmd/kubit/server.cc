@@ -219,7 +219,7 @@ int ServerCommand(const Args& args) {
   // The scheduler, as system:kube-scheduler over the in-process
   // transport, with informers of its own.
   client::Config scheduler_config = client::InProcessConfig(
-      api.InProcessDialer("system:kube-scheduler", {"system:masters"}));
+      api.InProcessDialer("system:kube-scheduler", {}));
   scheduler_config.user_agent = "kube-scheduler/" + ShortVersion();
   client::Client scheduler_client(scheduler_config);
   client::SharedInformerFactory scheduler_informers(
