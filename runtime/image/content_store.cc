@@ -178,16 +178,6 @@ std::vector<std::string> ContentStore::List() const {
   return out;
 }
 
-int64_t ContentStore::TotalBytes() const {
-  int64_t total = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(root_ + "/sha256", ec)) {
-    auto n = e.file_size(ec);
-    if (!ec) total += static_cast<int64_t>(n);
-  }
-  return total;
-}
-
 std::unique_ptr<ContentStore::Writer> ContentStore::NewWriter(const std::string& expected, bool resume,
                                                               std::string* error) {
   if (!expected.empty() && !IsValidDigest(expected)) {

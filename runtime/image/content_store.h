@@ -31,7 +31,6 @@ class ContentStore {
   bool Put(const std::string& data, const std::string& expected, std::string* digest, std::string* error);
   bool Delete(const std::string& digest, std::string* error);
   std::vector<std::string> List() const;
-  int64_t TotalBytes() const;
 
   // Writes one blob. With an expected digest the temporary file is
   // ingest/<hex>.partial, kept on failure for Resume, and locked so that

@@ -189,9 +189,6 @@ bool ParseIndex(const std::string& text, Index* out, std::string* error) {
     if (!ParseDescriptor((*ms)[i], "index entry " + std::to_string(i), &d, error)) return false;
     idx.manifests.push_back(d);
   }
-  if (auto a = j.find("annotations"); a != j.end() && a->is_object())
-    for (const auto& [k, v] : a->items())
-      if (v.is_string()) idx.annotations[k] = v.get<std::string>();
   *out = idx;
   return true;
 }

@@ -53,7 +53,6 @@ struct Manifest {
 struct Index {
   std::string media_type;
   std::vector<Descriptor> manifests;
-  std::map<std::string, std::string> annotations;
 };
 
 bool IsIndexType(const std::string& media_type);

@@ -217,13 +217,4 @@ bool DecompressReader::Read(char* buf, size_t n, size_t* got, std::string* error
   }
 }
 
-const char* DecompressReader::format() const {
-  switch (impl_->format) {
-    case Format::kGzip: return "gzip";
-    case Format::kZstd: return "zstd";
-    case Format::kPlain: return "plain";
-    default: return "unknown";
-  }
-}
-
 }  // namespace kubit::runtime::image

@@ -55,8 +55,6 @@ class DecompressReader : public Reader {
   explicit DecompressReader(Reader* in);
   ~DecompressReader() override;
   bool Read(char* buf, size_t n, size_t* got, std::string* error) override;
-  // "gzip", "zstd" or "plain" once the first Read has run.
-  const char* format() const;
 
  private:
   struct Impl;

@@ -222,8 +222,8 @@ class Session {
       }
       if (!ok) {
         *retryable = !stop;
-        *error = "registry " + ep_.host + ": blob " + d.digest + ": " + *error + " (after " +
-                 std::to_string(w->offset()) + " of " + std::to_string(d.size) + " bytes)";
+        *error = "registry " + ep_.host + ": blob " + d.digest + ": " + *error + " (" +
+                 std::to_string(w->offset()) + " of " + std::to_string(d.size) + " bytes stored)";
         return false;
       }
       if (resp.status != 200 && resp.status != 206) {
