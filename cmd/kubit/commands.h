@@ -21,6 +21,8 @@ int CtrImagesCommand(const Args& args);
 int ShimCommand(const Args& args);
 // `kubit killall`: stops every container and shim of a data dir.
 int KillallCommand(const Args& args);
+// `kubit agent`: joins a board to a cluster (cmd/kubit/agent.cc).
+int AgentCommand(const Args& args);
 
 std::string VersionString();
 std::string ShortVersion();  // "v0.1.0"
@@ -28,5 +30,8 @@ std::string ShortVersion();  // "v0.1.0"
 std::string DatabasePath(const std::string& data_dir);
 // Creates a directory and its parents with the given mode; false on error.
 bool MakeDirs(const std::string& path, unsigned mode, std::string* error);
+// The address other nodes and pods reach this one at: that of the default
+// route's interface, else any non-loopback IPv4, else loopback.
+std::string PrimaryIPv4();
 
 }  // namespace kubit::cmd

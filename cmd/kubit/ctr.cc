@@ -494,7 +494,14 @@ int CtrCommand(const Args& args) {
   if (cmd == "rm" || cmd == "remove") return Rm(g, rest);
   if (cmd == "logs") return Logs(g, rest);
   if (cmd == "stats") return Stats(g, rest);
-  fprintf(stderr, "kubit ctr: unknown command \"%s\"\n\n", cmd.c_str());
+  // A flag where the command should be is an unknown global flag.
+  if (cmd.rfind("-", 0) == 0) {
+    std::string name = cmd.substr(0, cmd.find('='));
+    if (name.rfind("--", 0) != 0) name = "-" + name;
+    fprintf(stderr, "Error: unknown flag: %s\n\n", name.c_str());
+  } else {
+    fprintf(stderr, "kubit ctr: unknown command \"%s\"\n\n", cmd.c_str());
+  }
   Usage(stderr);
   return 2;
 }

@@ -18,6 +18,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"server", kubit::cmd::ServerCommand, "Run a kubit server (control plane and state)"},
+    {"agent", kubit::cmd::AgentCommand, "Join this board to a cluster and run its workloads"},
     {"backup", kubit::cmd::BackupCommand, "Copy the cluster state to a file while kubit runs"},
     {"restore", kubit::cmd::RestoreCommand, "Replace the cluster state with a backup (kubit stopped)"},
     {"ctr", kubit::cmd::CtrCommand, "Run and inspect containers directly (debugging CLI, like ctr)"},

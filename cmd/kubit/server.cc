@@ -1,13 +1,7 @@
 // kubit server: the control plane of a cluster: the state (the revisioned
 // store) and the Kubernetes API in front of it. The scheduler, controllers
 // and the node agent are wired in here as they land.
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <malloc.h>
 #include <signal.h>
 #include <string.h>
@@ -15,6 +9,7 @@
 
 #include <memory>
 
+#include "cmd/kubit/agent_flags.h"
 #include "cmd/kubit/commands.h"
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
@@ -25,6 +20,7 @@
 #include "core/client/informer.h"
 #include "core/controllers/controller_manager.h"
 #include "core/scheduler/scheduler.h"
+#include "runtime/kubelet/node_status.h"
 #include "store/store.h"
 
 namespace kubit::cmd {
@@ -61,38 +57,6 @@ store::Options StoreOptions(const std::string& data_dir) {
   return o;
 }
 
-// The address other nodes and pods reach this one at: that of the default
-// route's interface, else any non-loopback IPv4, else loopback.
-std::string PrimaryIPv4() {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd >= 0) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(53);
-    inet_pton(AF_INET, "192.0.2.1", &to.sin_addr);  // TEST-NET: a UDP connect sends nothing
-    sockaddr_in me{};
-    socklen_t len = sizeof(me);
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0 &&
-              getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len) == 0;
-    close(fd);
-    char buf[INET_ADDRSTRLEN];
-    if (ok && inet_ntop(AF_INET, &me.sin_addr, buf, sizeof(buf))) return buf;
-  }
-  std::string found = "127.0.0.1";
-  ifaddrs* ifs = nullptr;
-  if (getifaddrs(&ifs) != 0) return found;
-  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK)) continue;
-    char buf[INET_ADDRSTRLEN];
-    if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof(buf))) {
-      found = buf;
-      break;
-    }
-  }
-  freeifaddrs(ifs);
-  return found;
-}
-
 }  // namespace
 
 int ServerCommand(const Args& args) {
@@ -102,6 +66,8 @@ int ServerCommand(const Args& args) {
   int64_t port = 6443;
   std::vector<std::string> tls_sans, node_ips;
   bool disable_controller_manager = false;
+  bool disable_agent = false;
+  AgentFlags agent;
   FlagSet flags("kubit server [flags]",
                 "Run a kubit server: the cluster's state and the Kubernetes API (HTTPS).");
   flags.String("data-dir", &data_dir, "Folder to hold state");
@@ -120,9 +86,16 @@ int ServerCommand(const Args& args) {
                "IPv4 network CIDR for Service ClusterIPs; the first address is the kubernetes Service's");
   flags.Bool("disable-controller-manager", &disable_controller_manager,
              "Do not run the controllers (namespaces, service accounts, ...)");
+  flags.Bool("disable-agent", &disable_agent, "Do not run a node agent (no workloads on this board)");
+  agent.Register(&flags);
   flags.String("log-level", &log_level, "Least level to log: debug, info, warn or error");
   std::vector<std::string> pos;
   if (int rc = flags.ParseCommand(args, &pos, 0, 0); rc >= 0) return rc;
+  std::string flag_error;
+  if (!agent.Check(&flag_error)) {
+    fprintf(stderr, "Error: %s\n", flag_error.c_str());
+    return 2;
+  }
   Level level;
   if (!ParseLevel(log_level, &level)) {
     fprintf(stderr, "Error: invalid --log-level \"%s\": want debug, info, warn or error\n",
@@ -216,6 +189,20 @@ int ServerCommand(const Args& args) {
     controller_manager = std::make_unique<controllers::ControllerManager>(controller_client.get(), cmo);
     controller_manager->Start();
   }
+
+  // This board's own node: the same agent `kubit agent` runs, over the
+  // in-process transport, as system:node:<name>.
+  std::unique_ptr<client::Client> node_client;
+  std::unique_ptr<kubelet::NodeStatus> node;
+  if (!disable_agent) {
+    client::Config nc = client::InProcessConfig(
+        api.InProcessDialer("system:node:" + agent.node_name, {"system:nodes"}));
+    nc.user_agent = "kubit-agent/" + ShortVersion();
+    node_client = std::make_unique<client::Client>(nc);
+    node = std::make_unique<kubelet::NodeStatus>(
+        node_client.get(), agent.NodeOptionsFor(data_dir, {ao.rest.advertise_address}, true));
+    node->Start();
+  }
   // The scheduler, as system:kube-scheduler over the in-process
   // transport, with informers of its own.
   client::Config scheduler_config = client::InProcessConfig(
@@ -236,6 +223,7 @@ int ServerCommand(const Args& args) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
+  if (node) node->Stop();
   scheduler_informers.Stop();  // first: informers cannot drop the scheduler's handlers
   pod_scheduler.Stop();
   if (controller_manager) controller_manager->Stop();

@@ -146,7 +146,8 @@ ApiServer::ApiServer(ApiServerOptions options, store::Store* state, const Cluste
       rbac_(state),
       reviews_(&authn_, &rbac_, state),
       crds_(state),
-      rest_(state, opts_.rest) {}
+      rest_(state, opts_.rest),
+      join_(pki, state) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -283,6 +284,8 @@ void ApiServer::Handle(net::HttpRequest& req, net::HttpResponse& resp) {
 
 void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInfo* out_info) {
   const std::string& path = req.path;
+  // Joining nodes prove themselves with the join token, not an identity.
+  if (join_.Serve(req, resp)) return;
   UserInfo user;
   if (!authn_.Authenticate(req, &user)) return SendError(resp, ApiError::Unauthorized());
   if (!Impersonate(req, resp, &user)) return;

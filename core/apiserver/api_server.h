@@ -13,6 +13,7 @@
 #include "core/apiserver/request_info.h"
 #include "core/apiserver/crd_controller.h"
 #include "core/apiserver/metrics.h"
+#include "core/apiserver/node_join.h"
 #include "core/apiserver/rbac.h"
 #include "core/apiserver/rest.h"
 #include "core/apiserver/reviews.h"
@@ -64,6 +65,7 @@ class ApiServer {
   Metrics metrics_;
   CrdController crds_;
   Rest rest_;
+  NodeJoin join_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

@@ -161,7 +161,10 @@ assert_eq "$(jqr '.spec.selector.matchLabels["batch.kubernetes.io/controller-uid
 assert_eq "$(jqr '.spec.template.metadata.labels["job-name"]')" "j"
 
 step "a new pod is Pending with its QoS class"
-k run bare --image=busybox
+# Pods of another scheduler: the default one (running in the server) must
+# leave them to this test.
+unscheduled='{"spec":{"schedulerName":"e2e-none"}}'
+k run bare --image=busybox --overrides="$unscheduled"
 k get pod bare -o json
 assert_eq "$(jqr .status.phase)/$(jqr .status.qosClass)" "Pending/BestEffort"
 k delete pod bare --wait=false
@@ -169,7 +172,7 @@ k get pod bare
 assert_fails "an unscheduled pod is deleted at once"
 
 step "binding assigns a pod to a node once"
-k run p --image=busybox --labels=app=p
+k run p --image=busybox --labels=app=p --overrides="$unscheduled"
 echo '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}}' >bind.json
 k create --raw /api/v1/namespaces/default/pods/p/binding -f bind.json
 assert_rc 0

@@ -1,0 +1,186 @@
+// `kubit agent`: joins a board to a cluster and runs its node agent; the
+// same node agent runs inside `kubit server` unless --disable-agent.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cmd/kubit/agent_flags.h"
+#include "cmd/kubit/commands.h"
+#include "cmd/kubit/flags.h"
+#include "cmd/kubit/log.h"
+#include "core/client/client.h"
+#include "runtime/kubelet/join.h"
+#include "runtime/kubelet/node_status.h"
+
+namespace kubit::cmd {
+
+std::string DefaultNodeName() {
+  char host[256] = "localhost";
+  gethostname(host, sizeof(host) - 1);
+  std::string name = host;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(tolower(c)); });
+  return name;
+}
+
+// The address other nodes and pods reach this one at: that of the default
+// route's interface, else any non-loopback IPv4, else loopback.
+std::string PrimaryIPv4() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(53);
+    inet_pton(AF_INET, "192.0.2.1", &to.sin_addr);  // TEST-NET: a UDP connect sends nothing
+    sockaddr_in me{};
+    socklen_t len = sizeof(me);
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0 &&
+              getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len) == 0;
+    close(fd);
+    char buf[INET_ADDRSTRLEN];
+    if (ok && inet_ntop(AF_INET, &me.sin_addr, buf, sizeof(buf))) return buf;
+  }
+  std::string found = "127.0.0.1";
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) != 0) return found;
+  for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    char buf[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof(buf))) {
+      found = buf;
+      break;
+    }
+  }
+  freeifaddrs(ifs);
+  return found;
+}
+
+void AgentFlags::Register(FlagSet* flags) {
+  flags->String("node-name", &node_name, "Node name (default: the hostname, lower-cased)");
+  flags->StringList("node-label", &node_labels, "Label to register the node with (key=value)");
+  flags->StringList("node-taint", &node_taints,
+                    "Taint to register the node with (key=value:Effect)");
+  flags->String("private-registry", &private_registry,
+                "Private registry configuration file (k3s's registries.yaml format)");
+}
+
+bool AgentFlags::Check(std::string* error) {
+  if (node_name.empty()) node_name = DefaultNodeName();
+  for (const auto& l : node_labels)
+    if (l.find('=') == std::string::npos) {
+      *error = "invalid --node-label \"" + l + "\": want key=value";
+      return false;
+    }
+  for (const auto& t : node_taints) {
+    std::string why;
+    nlohmann::json taint;
+    if (!kubelet::ParseTaint(t, &taint, &why)) {
+      *error = why;
+      return false;
+    }
+  }
+  return true;
+}
+
+kubelet::NodeOptions AgentFlags::NodeOptionsFor(const std::string& data_dir,
+                                                const std::vector<std::string>& ips,
+                                                bool control_plane) const {
+  kubelet::NodeOptions o;
+  o.name = node_name;
+  o.data_dir = data_dir;
+  o.ips = ips;
+  for (const auto& l : node_labels) o.labels[l.substr(0, l.find('='))] = l.substr(l.find('=') + 1);
+  o.taints = node_taints;
+  o.control_plane = control_plane;
+  o.kubelet_version = "v1.32.0+kubit-" + ShortVersion().substr(1);
+  o.runtime_version = "kubit://" + ShortVersion().substr(1);
+  o.log = [](const std::string& m) { Log(Level::kInfo, "kubelet", m); };
+  return o;
+}
+
+int AgentCommand(const Args& args) {
+  std::string data_dir = "/var/lib/kubit", server, token, token_file, log_level = "info";
+  std::vector<std::string> node_ips;
+  AgentFlags agent;
+  FlagSet flags("kubit agent --server URL --token TOKEN [flags]",
+                "Join this board to a kubit cluster and run its workloads.");
+  flags.String("server", &server, "Server to join, https://HOST:6443");
+  flags.String("token", &token, "The server's join token (K10..., from its <data-dir>/server/token)");
+  flags.String("token-file", &token_file, "File holding the join token");
+  flags.String("data-dir", &data_dir, "Folder to hold state");
+  flags.StringList("node-ip", &node_ips, "IP address to advertise for this node");
+  agent.Register(&flags);
+  flags.String("log-level", &log_level, "Least level to log: debug, info, warn or error");
+  std::vector<std::string> pos;
+  if (int rc = flags.ParseCommand(args, &pos, 0, 0); rc >= 0) return rc;
+  Level level;
+  if (!ParseLevel(log_level, &level)) {
+    fprintf(stderr, "Error: invalid --log-level \"%s\"\n", log_level.c_str());
+    return 2;
+  }
+  SetLogLevel(level);
+  if (!token_file.empty()) {
+    FILE* f = fopen(token_file.c_str(), "r");
+    char buf[512] = "";
+    if (!f || !fgets(buf, sizeof(buf), f)) {
+      fprintf(stderr, "Error: cannot read --token-file %s: %s\n", token_file.c_str(), strerror(errno));
+      if (f) fclose(f);
+      return 2;
+    }
+    fclose(f);
+    token = buf;
+    while (!token.empty() && isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  }
+  std::string error;
+  if (server.empty() || token.empty()) {
+    fprintf(stderr, "Error: --server and --token (or --token-file) are required\n");
+    return 2;
+  }
+  if (!agent.Check(&error)) {
+    fprintf(stderr, "Error: %s\n", error.c_str());
+    return 2;
+  }
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Log(Level::kInfo, "agent", "starting " + VersionString() + " as node " + agent.node_name);
+  if (!MakeDirs(data_dir + "/agent", 0700, &error)) {
+    Log(Level::kError, "agent", error);
+    return 1;
+  }
+  kubelet::JoinOptions jo{server, token, data_dir, agent.node_name};
+  client::Config config;
+  if (!kubelet::JoinCluster(jo, &config, &error)) {
+    Log(Level::kError, "agent", error);
+    return 1;
+  }
+  Log(Level::kInfo, "agent", "joined " + server + "; kubeconfig " + kubelet::KubeletKubeconfigPath(data_dir));
+  config.user_agent = "kubit-agent/" + ShortVersion();
+  client::Client client(config);
+  if (node_ips.empty()) node_ips.push_back(PrimaryIPv4());
+  kubelet::NodeStatus node(&client, agent.NodeOptionsFor(data_dir, node_ips, false));
+  node.Start();
+  Log(Level::kInfo, "agent", "ready");
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
+  node.Stop();
+  return 0;
+}
+
+}  // namespace kubit::cmd

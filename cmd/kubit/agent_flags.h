@@ -1,0 +1,25 @@
+// The node agent's flags, which `kubit agent` and `kubit server` (whose
+// own node runs the same agent) share.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cmd/kubit/flags.h"
+#include "runtime/kubelet/node_status.h"
+
+namespace kubit::cmd {
+
+struct AgentFlags {
+  std::string node_name;
+  std::vector<std::string> node_labels, node_taints;
+  std::string private_registry;
+
+  void Register(FlagSet* flags);
+  // Fills defaults (the node name) and checks labels and taints.
+  bool Check(std::string* error);
+  kubelet::NodeOptions NodeOptionsFor(const std::string& data_dir, const std::vector<std::string>& ips,
+                                      bool control_plane) const;
+};
+
+}  // namespace kubit::cmd

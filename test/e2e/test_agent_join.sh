@@ -1,0 +1,77 @@
+#!/bin/bash
+# Nodes: the server registers its own node (control-plane), and an agent
+# joins with the K10 token: it checks the server's CA against the token
+# before sending a secret, gets its own client certificate, registers its
+# Node (labels, taints) and renews its Lease. Wrong tokens, a stolen node
+# name and a malformed token are refused with errors that say why; an
+# agent that already joined starts again while the server is away.
+. "$(dirname "$0")/lib.sh"
+
+start_server "$E2E_TMP/data" --node-name srv
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+server_url=$(sed -n 's/^ *server: //p' "$KUBECONFIG")
+token=$(cat "$E2E_TMP/data/server/token")
+k() { run kubectl "$@"; }
+
+wait_node() {  # wait_node NAME: until the Node exists and is Ready
+  for _ in $(seq 100); do
+    run kubectl get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'
+    [ "$OUT" = True ] && return 0
+    sleep 0.1
+  done
+  fail "node $1 did not become Ready: $OUT $ERR"
+}
+
+step "the server's own node"
+wait_node srv
+k get node srv -o json
+assert_contains "$OUT" '"node-role.kubernetes.io/control-plane": "true"'
+assert_contains "$OUT" '"kubeletVersion": "v1.32.0+kubit-'
+k get lease -n kube-node-lease srv -o jsonpath='{.spec.holderIdentity}'
+assert_eq "$OUT" "srv"
+
+step "an agent joins with the token"
+"$KUBIT" agent --server "$server_url" --token "$token" --data-dir "$E2E_TMP/agent" \
+  --node-name board1 --node-label zone=lab --node-taint dedicated=edge:NoSchedule >"$E2E_TMP/agent.log" 2>&1 &
+agent=$!
+_e2e_pids="$_e2e_pids $agent"
+wait_node board1
+assert_mode "$E2E_TMP/agent/agent/kubelet.kubeconfig" 600
+assert_mode "$E2E_TMP/agent/agent/node-password" 600
+k get node board1 -o jsonpath='{.metadata.labels.zone} {.spec.taints[0].key}={.spec.taints[0].value}:{.spec.taints[0].effect}'
+assert_eq "$OUT" "lab dedicated=edge:NoSchedule"
+k get lease -n kube-node-lease board1 -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}'
+assert_eq "$OUT" "Node/board1"
+run kubectl --kubeconfig "$E2E_TMP/agent/agent/kubelet.kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}'
+assert_eq "$OUT" "system:node:board1" "the agent's identity"
+
+step "wrong tokens are refused before anything is sent or done"
+bad_ca="K10$(printf '%064d' 0)::server:${token##*::server:}"
+run "$KUBIT" agent --server "$server_url" --token "$bad_ca" --data-dir "$E2E_TMP/other" --node-name board2
+assert_fails
+assert_contains "$ERR" "the server's CA does not match the token"
+run "$KUBIT" agent --server "$server_url" --token "${token%%::server:*}::server:wrong" --data-dir "$E2E_TMP/other" --node-name board2
+assert_fails
+assert_contains "$ERR" 'the server refused to let node "board2" join (401)'
+run "$KUBIT" agent --server "$server_url" --token secret-only --data-dir "$E2E_TMP/other"
+assert_fails
+assert_contains "$ERR" "the token must be the full K10"
+run kubectl get node board2
+assert_fails "no node board2"
+
+step "another board cannot take a joined node's name"
+run "$KUBIT" agent --server "$server_url" --token "$token" --data-dir "$E2E_TMP/thief" --node-name board1
+assert_fails
+assert_contains "$ERR" 'node password rejected for "board1"'
+
+step "a joined agent starts again while the server is away"
+kill "$agent"; wait "$agent" 2>/dev/null
+stop_server
+"$KUBIT" agent --server "$server_url" --token "$token" --data-dir "$E2E_TMP/agent" \
+  --node-name board1 >"$E2E_TMP/agent2.log" 2>&1 &
+agent=$!
+_e2e_pids="$_e2e_pids $agent"
+wait_for_log "$E2E_TMP/agent2.log" 'agent: ready' "$agent" || fail "the agent did not start offline: $(cat "$E2E_TMP/agent2.log")"
+wait_for_log "$E2E_TMP/agent2.log" 'cannot update node board1' "$agent" || fail "no log of the unreachable server"
+alive "$agent" || fail "the agent exited while the server was away"
+finish
