@@ -224,6 +224,35 @@ TEST_CASE("client: watch") {
   CHECK(s.IsForbidden());
 }
 
+TEST_CASE("client: pods/binding and pods/eviction") {
+  test::TestCluster cluster;
+  auto c = cluster.InProcess();
+  const Resource pods{"", "v1", "pods"};
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "p"}}},
+              {"spec", {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}}}};
+  REQUIRE(c->Create(pods, "default", pod).ok());
+  Json binding = {{"apiVersion", "v1"},
+                  {"kind", "Binding"},
+                  {"metadata", {{"name", "p"}}},
+                  {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", "board-1"}}}};
+  Status s = c->CreateSubresource(pods, "default", "p", "binding", binding);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  Json got;
+  REQUIRE(c->Get(pods, "default", "p", &got).ok());
+  CHECK(got["spec"]["nodeName"] == "board-1");
+  // A pod is bound once.
+  CHECK(c->CreateSubresource(pods, "default", "p", "binding", binding).IsConflict());
+  Json eviction = {{"apiVersion", "policy/v1"},
+                   {"kind", "Eviction"},
+                   {"metadata", {{"name", "p"}, {"namespace", "default"}}}};
+  s = c->CreateSubresource(pods, "default", "p", "eviction", eviction);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  REQUIRE(c->Get(pods, "default", "p", &got).ok());
+  CHECK(got["metadata"].contains("deletionTimestamp"));  // bound: graceful, its kubelet finishes it
+}
+
 TEST_CASE("client: kubeconfig files") {
   test::TempDir dir("kubit-kubeconfig");
   auto write = [&](const std::string& name, const std::string& text) {
