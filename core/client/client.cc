@@ -200,8 +200,8 @@ bool Client::FromKubeconfig(const std::string& path, const std::string& context,
   return true;
 }
 
-Status Client::Send(const std::string& method, const std::string& path_and_query,
-                    const std::string& body, const std::string& content_type, Json* out) {
+Status Client::Raw(const std::string& method, const std::string& path_and_query, const std::string& body,
+                   const std::string& content_type, Json* out) {
   net::HttpClientRequest req;
   req.method = method;
   req.url = config_.server + path_and_query;
@@ -221,13 +221,8 @@ Status Client::Send(const std::string& method, const std::string& path_and_query
   return Status();
 }
 
-Status Client::Raw(const std::string& method, const std::string& path_and_query, const std::string& body,
-                   const std::string& content_type, Json* out) {
-  return Send(method, path_and_query, body, content_type, out);
-}
-
 Status Client::Get(const Resource& r, const std::string& ns, const std::string& name, Json* out) {
-  return Send("GET", ResourcePath(r, ns, name), "", "", out);
+  return Raw("GET", ResourcePath(r, ns, name), "", "", out);
 }
 
 Status Client::List(const Resource& r, const std::string& ns, const ListOptions& opts, Json* out) {
@@ -236,7 +231,7 @@ Status Client::List(const Resource& r, const std::string& ns, const ListOptions&
   std::string cont;
   for (;;) {
     Json page;
-    Status s = Send("GET", path + ListQuery(opts, false, opts.page_size, cont), "", "", &page);
+    Status s = Raw("GET", path + ListQuery(opts, false, opts.page_size, cont), "", "", &page);
     if (!s.ok() && s.IsGone() && !cont.empty()) {
       // The snapshot the pages came from is compacted away: one list of
       // everything instead, as client-go's pager falls back.
@@ -266,7 +261,7 @@ Status Client::List(const Resource& r, const std::string& ns, const ListOptions&
 
 Status Client::Create(const Resource& r, const std::string& ns, const Json& obj, Json* out,
                       const WriteOptions& opts) {
-  return Send("POST", ResourcePath(r, ns) + WriteQuery(opts), obj.dump(), "application/json", out);
+  return Raw("POST", ResourcePath(r, ns) + WriteQuery(opts), obj.dump(), "application/json", out);
 }
 
 Status Client::Update(const Resource& r, const std::string& ns, const Json& obj, Json* out,
@@ -286,19 +281,19 @@ Status Client::UpdateSubresource(const Resource& r, const std::string& ns, const
   if (n.empty() && obj.is_object() && obj.contains("metadata") && obj["metadata"].is_object())
     n = obj["metadata"].value("name", "");
   if (n.empty()) return Status::Api(400, "BadRequest", "the object to update has no metadata.name");
-  return Send("PUT", ResourcePath(r, ns, n, subresource) + WriteQuery(opts), obj.dump(),
+  return Raw("PUT", ResourcePath(r, ns, n, subresource) + WriteQuery(opts), obj.dump(),
               "application/json", out);
 }
 
 Status Client::GetSubresource(const Resource& r, const std::string& ns, const std::string& name,
                               const std::string& subresource, Json* out) {
-  return Send("GET", ResourcePath(r, ns, name, subresource), "", "", out);
+  return Raw("GET", ResourcePath(r, ns, name, subresource), "", "", out);
 }
 
 Status Client::CreateSubresource(const Resource& r, const std::string& ns, const std::string& name,
                                  const std::string& subresource, const Json& body, Json* out,
                                  const WriteOptions& opts) {
-  return Send("POST", ResourcePath(r, ns, name, subresource) + WriteQuery(opts), body.dump(),
+  return Raw("POST", ResourcePath(r, ns, name, subresource) + WriteQuery(opts), body.dump(),
               "application/json", out);
 }
 
@@ -310,7 +305,7 @@ Status Client::Patch(const Resource& r, const std::string& ns, const std::string
   std::string q = Query({{"fieldManager", opts.field_manager},
                          {"force", type == PatchType::kApply && opts.force ? "true" : ""},
                          {"dryRun", opts.dry_run ? "All" : ""}});
-  return Send("PATCH", ResourcePath(r, ns, name, subresource) + q, patch, PatchContentType(type), out);
+  return Raw("PATCH", ResourcePath(r, ns, name, subresource) + q, patch, PatchContentType(type), out);
 }
 
 namespace {
@@ -330,12 +325,12 @@ Json DeleteBody(const DeleteOptions& o) {
 
 Status Client::Delete(const Resource& r, const std::string& ns, const std::string& name,
                       const DeleteOptions& opts, Json* out) {
-  return Send("DELETE", ResourcePath(r, ns, name), DeleteBody(opts).dump(), "application/json", out);
+  return Raw("DELETE", ResourcePath(r, ns, name), DeleteBody(opts).dump(), "application/json", out);
 }
 
 Status Client::DeleteCollection(const Resource& r, const std::string& ns, const ListOptions& selection,
                                 const DeleteOptions& opts) {
-  return Send("DELETE", ResourcePath(r, ns) + ListQuery(selection, false, 0, ""), DeleteBody(opts).dump(),
+  return Raw("DELETE", ResourcePath(r, ns) + ListQuery(selection, false, 0, ""), DeleteBody(opts).dump(),
               "application/json", nullptr);
 }
 

@@ -155,9 +155,6 @@ class Client {
              const std::string& content_type, Json* out);
 
  private:
-  Status Send(const std::string& method, const std::string& path_and_query, const std::string& body,
-              const std::string& content_type, Json* out);
-
   Config config_;
   std::shared_ptr<net::HttpClient> http_;
 };
