@@ -24,7 +24,8 @@ struct Image {
   std::string config_digest;  // the image ID as `crictl images` shows it
   ImageConfig config;
   // Unpacked layer snapshot directories, lowest (base) layer first: the
-  // lowerdir stack of an overlay mount, reversed.
+  // lowerdir stack of an overlay mount, reversed. Each directory appears
+  // once (a layer repeated in the image keeps only its upper place).
   std::vector<std::string> layer_dirs;
   int64_t size = 0;  // compressed bytes of the layers, as registries report
 };

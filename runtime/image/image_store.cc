@@ -187,6 +187,15 @@ struct ImageStore::Impl {
       }
       img.layer_dirs.push_back(snapshots->Dir(diff_ids[i]));
     }
+    // A layer that comes twice (old images repeat the empty layer) is one
+    // directory, and overlayfs refuses a lowerdir listed twice. The upper
+    // copy shadows every path of the lower one, so dropping the lower
+    // copies leaves the same view.
+    for (size_t i = img.layer_dirs.size(); i-- > 0;) {
+      auto above = std::find(img.layer_dirs.begin() + static_cast<long>(i) + 1, img.layer_dirs.end(),
+                             img.layer_dirs[i]);
+      if (above != img.layer_dirs.end()) img.layer_dirs.erase(img.layer_dirs.begin() + static_cast<long>(i));
+    }
     img.name = e.name;
     img.digest = e.digest;
     img.config_digest = e.config_digest;

@@ -114,6 +114,38 @@ TEST_CASE("image store: import an OCI layout, Get unpacks, overlay stacks the la
   }
 }
 
+TEST_CASE("image store: a layer repeated in an image is stacked once, at its upper place") {
+  TempDir dir;
+  TestImage t = kubit::test::MakeTestImage("v1");
+  // base, upper, base again: the base's files come back on top.
+  t.layers.push_back(t.layers[0]);
+  t.diff_ids.push_back(t.diff_ids[0]);
+  nlohmann::json c = nlohmann::json::parse(t.config), m = nlohmann::json::parse(t.manifest);
+  c["rootfs"]["diff_ids"] = t.diff_ids;
+  t.config = c.dump();
+  m["config"]["digest"] = t.config_digest();
+  m["config"]["size"] = t.config.size();
+  m["layers"].push_back(m["layers"][0]);
+  t.manifest = m.dump();
+  kubit::test::WriteFile(dir.File("oci.tar"), kubit::test::OciLayoutTar(t, "dup:1"));
+  auto store = MustOpen(dir.File("data"));
+  MustImport(store.get(), dir.File("oci.tar"));
+  Image img;
+  std::string error;
+  REQUIRE_MESSAGE(store->Get("dup:1", &img, &error), error);
+  REQUIRE(img.layer_dirs.size() == 2);
+  CHECK(Read(img.layer_dirs[0] + "/etc/upper") == "v1");
+  CHECK(Read(img.layer_dirs[1] + "/etc/os-release") == "NAME=test v1\n");
+  std::string mnt = dir.File("mnt");
+  std::filesystem::create_directory(mnt);
+  std::string opts = "lowerdir=" + img.layer_dirs[1] + ":" + img.layer_dirs[0];
+  if (mount("overlay", mnt.c_str(), "overlay", MS_RDONLY, opts.c_str()) == 0) {
+    CHECK(Read(mnt + "/gone") == "gone");  // whited out by the middle layer, back from the top one
+    CHECK(Read(mnt + "/opaque/old") == "old");
+    umount2(mnt.c_str(), MNT_DETACH);
+  }
+}
+
 TEST_CASE("image store: docker save tarballs, layers shared between images, rm and prune sweep") {
   TempDir dir;
   TestImage t = kubit::test::MakeTestImage("v1");
