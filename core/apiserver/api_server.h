@@ -13,6 +13,7 @@
 #include "core/apiserver/request_info.h"
 #include "core/apiserver/crd_controller.h"
 #include "core/apiserver/metrics.h"
+#include "core/apiserver/node_authorizer.h"
 #include "core/apiserver/node_join.h"
 #include "core/apiserver/rbac.h"
 #include "core/apiserver/rest.h"
@@ -61,6 +62,7 @@ class ApiServer {
   const ClusterPKI* pki_;
   Authenticator authn_;
   RbacAuthorizer rbac_;
+  NodeAuthorizer nodes_;
   Reviews reviews_;
   Metrics metrics_;
   CrdController crds_;

@@ -177,7 +177,6 @@ const std::vector<DefaultBinding> kDefaultBindings = {
     {"system:basic-user", "system:basic-user", {"system:authenticated"}},
     {"system:public-info-viewer", "system:public-info-viewer",
      {"system:authenticated", "system:unauthenticated"}},
-    {"system:node", "system:node", {"system:nodes"}},
     {"system:kube-scheduler", "system:kube-scheduler", {}, {"system:kube-scheduler"}},
 };
 

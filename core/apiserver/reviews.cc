@@ -1,5 +1,7 @@
 #include "core/apiserver/reviews.h"
 
+#include "core/apiserver/node_authorizer.h"
+
 #include <time.h>
 
 #include <nlohmann/json.hpp>
@@ -102,9 +104,11 @@ void Reviews::Serve(const RequestInfo& info, const UserInfo& user, net::HttpRequ
                                    "spec.resourceAttributes.namespace must match namespace: " +
                                    info.ns));
     }
-    bool allowed = IsSystemMaster(subject) || rbac_->Authorize(a);
+    bool allowed = authorize_(a);
+    std::string node;
     out["status"] = {{"allowed", allowed}};
-    if (allowed) out["status"]["reason"] = IsSystemMaster(subject) ? "" : "allowed by RBAC";
+    if (allowed && !IsSystemMaster(subject))
+      out["status"]["reason"] = NodeAuthorizer::IsNode(subject, &node) ? "" : "allowed by RBAC";
   } else if (t.kind == "SelfSubjectRulesReview") {
     std::string ns = spec.value("namespace", "");
     Json resource_rules = Json::array(), url_rules = Json::array();

@@ -45,6 +45,43 @@ assert_eq "$OUT" "Node/board1"
 run kubectl --kubeconfig "$E2E_TMP/agent/agent/kubelet.kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}'
 assert_eq "$OUT" "system:node:board1" "the agent's identity"
 
+step "a node may touch only what its own pods use (Node authorizer)"
+nk() { run kubectl --kubeconfig "$E2E_TMP/agent/agent/kubelet.kubeconfig" "$@"; }
+k create configmap used --from-literal=a=1
+k create configmap unused --from-literal=a=1
+k create secret generic s1 --from-literal=p=x
+cat >pod.yaml <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: onboard1}
+spec:
+  nodeName: board1
+  schedulerName: e2e-none
+  containers:
+  - name: c
+    image: busybox
+    envFrom: [{configMapRef: {name: used}}]
+    env: [{name: P, valueFrom: {secretKeyRef: {name: s1, key: p}}}]
+YAML
+k apply -f pod.yaml
+nk get configmap used -o jsonpath='{.data.a}'
+assert_eq "$OUT" "1" "a configmap its pod uses"
+nk get secret s1 -o jsonpath='{.data.p}'
+assert_rc 0 "a secret its pod uses"
+nk get configmap unused
+assert_fails
+assert_contains "$ERR" 'User "system:node:board1" cannot get resource "configmaps"'
+nk get secrets -A
+assert_fails "listing every secret"
+nk label node srv stolen=yes
+assert_fails "labelling another node"
+nk label node board1 mine=yes
+assert_rc 0 "labelling its own node"
+nk auth can-i update pods/status -n default
+assert_eq "$OUT" "no" "can-i of a node for pods in general"
+nk delete pod onboard1 --wait=false
+assert_rc 0 "deleting its own pod"
+
 step "wrong tokens are refused before anything is sent or done"
 bad_ca="K10$(printf '%064d' 0)::server:${token##*::server:}"
 run "$KUBIT" agent --server "$server_url" --token "$bad_ca" --data-dir "$E2E_TMP/other" --node-name board2

@@ -1,0 +1,229 @@
+#include "core/apiserver/node_authorizer.h"
+
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/api/resources.h"
+
+namespace kubit::apiserver {
+namespace {
+
+using Json = nlohmann::json;
+
+const std::string& PodsPrefix() {
+  static const std::string p = api::FindType("", "v1", "pods")->storage_prefix();
+  return p;
+}
+
+bool ReadVerb(const std::string& v) { return v == "get" || v == "list" || v == "watch"; }
+
+void AddName(std::set<std::string>* to, const Json& obj, const char* field) {
+  if (obj.is_object() && obj.contains(field) && obj[field].is_string() && !obj[field].get<std::string>().empty())
+    to->insert(obj[field].get<std::string>());
+}
+
+const Json& Member(const Json& o, const char* k) {
+  static const Json null;
+  return o.is_object() && o.contains(k) ? o[k] : null;
+}
+
+}  // namespace
+
+NodeAuthorizer::~NodeAuthorizer() { Stop(); }
+
+bool NodeAuthorizer::IsNode(const UserInfo& user, std::string* node) {
+  const std::string prefix = "system:node:";
+  if (user.name.rfind(prefix, 0) != 0 || user.name.size() == prefix.size()) return false;
+  for (const auto& g : user.groups)
+    if (g == "system:nodes") {
+      *node = user.name.substr(prefix.size());
+      return true;
+    }
+  return false;
+}
+
+store::Status NodeAuthorizer::Start() {
+  store::ListResult all;
+  store::Status s = state_->List(PodsPrefix(), {}, &all);
+  if (!s.ok()) return s;
+  for (const auto& kv : all.items) Apply(kv->key, &kv->value);
+  s = state_->Watch(PodsPrefix(), all.revision + 1, &watcher_);
+  if (!s.ok()) return s;
+  follower_ = std::thread([this] { Follow(); });
+  return store::Status::Ok();
+}
+
+void NodeAuthorizer::Stop() {
+  stop_ = true;
+  if (watcher_) watcher_->Cancel();
+  if (follower_.joinable()) follower_.join();
+  watcher_.reset();
+}
+
+void NodeAuthorizer::Follow() {
+  while (!stop_) {
+    std::vector<store::EventPtr> events;
+    store::Status s = watcher_->Next(&events, std::chrono::milliseconds(1000));
+    if (!s.ok()) {
+      if (stop_) return;
+      // Fell behind or history compacted: load everything again.
+      store::ListResult all;
+      if (!state_->List(PodsPrefix(), {}, &all).ok()) continue;
+      {
+        std::unique_lock<std::shared_mutex> lock(mu_);
+        pods_.clear();
+      }
+      for (const auto& kv : all.items) Apply(kv->key, &kv->value);
+      state_->Watch(PodsPrefix(), all.revision + 1, &watcher_);
+      continue;
+    }
+    for (const auto& ev : events)
+      Apply(ev->kv->key, ev->type == store::Event::Type::kDeleted ? nullptr : &ev->kv->value);
+  }
+}
+
+void NodeAuthorizer::Apply(const std::string& key, const std::string* value) {
+  std::string id = key.substr(PodsPrefix().size());
+  Json pod = value ? Json::parse(*value, nullptr, false) : Json();
+  std::string node;
+  if (pod.is_object()) node = Member(Member(pod, "spec"), "nodeName").is_string()
+                                  ? pod["spec"]["nodeName"].get<std::string>() : "";
+  if (node.empty()) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    pods_.erase(id);
+    return;
+  }
+  const Json& spec = pod["spec"];
+  PodRefs r;
+  r.node = node;
+  r.ns = id.substr(0, id.find('/'));
+  r.service_account = spec.value("serviceAccountName", "default");
+  for (const auto& v : Member(spec, "volumes").is_array() ? spec["volumes"] : Json::array()) {
+    AddName(&r.secrets, Member(v, "secret"), "secretName");
+    AddName(&r.configmaps, Member(v, "configMap"), "name");
+    AddName(&r.claims, Member(v, "persistentVolumeClaim"), "claimName");
+    if (Member(v, "ephemeral").is_object())
+      r.claims.insert(id.substr(id.find('/') + 1) + "-" + v.value("name", ""));
+    for (const auto& src : Member(Member(v, "projected"), "sources").is_array()
+                               ? v["projected"]["sources"] : Json::array()) {
+      AddName(&r.secrets, Member(src, "secret"), "name");
+      AddName(&r.configmaps, Member(src, "configMap"), "name");
+    }
+  }
+  for (const char* list : {"initContainers", "containers", "ephemeralContainers"})
+    for (const auto& c : Member(spec, list).is_array() ? spec[list] : Json::array()) {
+      for (const auto& e : Member(c, "env").is_array() ? c["env"] : Json::array()) {
+        AddName(&r.secrets, Member(Member(e, "valueFrom"), "secretKeyRef"), "name");
+        AddName(&r.configmaps, Member(Member(e, "valueFrom"), "configMapKeyRef"), "name");
+      }
+      for (const auto& e : Member(c, "envFrom").is_array() ? c["envFrom"] : Json::array()) {
+        AddName(&r.secrets, Member(e, "secretRef"), "name");
+        AddName(&r.configmaps, Member(e, "configMapRef"), "name");
+      }
+    }
+  for (const auto& s : Member(spec, "imagePullSecrets").is_array() ? spec["imagePullSecrets"] : Json::array())
+    AddName(&r.secrets, s, "name");
+  // The service account token volume needs the namespace's root CA.
+  if (spec.value("automountServiceAccountToken", true)) r.configmaps.insert("kube-root-ca.crt");
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  pods_[id] = std::move(r);
+}
+
+bool NodeAuthorizer::Reaches(const std::string& node, const std::string& ns, const std::string& name,
+                             std::set<std::string> PodRefs::*field) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  for (auto it = pods_.lower_bound(ns + "/"); it != pods_.end() && it->first.rfind(ns + "/", 0) == 0; ++it)
+    if (it->second.node == node && (it->second.*field).count(name)) return true;
+  return false;
+}
+
+bool NodeAuthorizer::ReachesServiceAccount(const std::string& node, const std::string& ns,
+                                           const std::string& name) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  for (auto it = pods_.lower_bound(ns + "/"); it != pods_.end() && it->first.rfind(ns + "/", 0) == 0; ++it)
+    if (it->second.node == node && it->second.service_account == name) return true;
+  return false;
+}
+
+// A PersistentVolume is the node's when a claim of one of its pods is bound to it.
+bool NodeAuthorizer::ReachesVolume(const std::string& node, const std::string& pv) const {
+  std::vector<std::pair<std::string, std::string>> claims;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    for (const auto& [id, r] : pods_)
+      if (r.node == node)
+        for (const auto& c : r.claims) claims.emplace_back(r.ns, c);
+  }
+  const api::ResourceType& pvc = *api::FindType("", "v1", "persistentvolumeclaims");
+  for (const auto& [ns, name] : claims) {
+    store::KeyValue kv;
+    if (!state_->Get(pvc.storage_key(ns, name), &kv).ok()) continue;
+    Json c = Json::parse(kv.value, nullptr, false);
+    if (c.is_object() && Member(Member(c, "spec"), "volumeName") == pv) return true;
+  }
+  return false;
+}
+
+bool NodeAuthorizer::PodOnNode(const std::string& node, const std::string& ns, const std::string& name) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  auto it = pods_.find(ns + "/" + name);
+  return it != pods_.end() && it->second.node == node;
+}
+
+bool NodeAuthorizer::Authorize(const std::string& node, const Attributes& a) const {
+  const std::string &verb = a.verb, &group = a.api_group, &res = a.resource, &sub = a.subresource;
+  if (!a.resource_request) {
+    // Discovery and health, as every authenticated user.
+    const std::string& p = a.path;
+    return verb == "get" && (p == "/api" || p.rfind("/api/", 0) == 0 || p == "/apis" ||
+                             p.rfind("/apis/", 0) == 0 || p == "/version" || p == "/healthz" ||
+                             p == "/livez" || p == "/readyz" || p.rfind("/openapi/", 0) == 0);
+  }
+  bool named = !a.name.empty();
+  if (group.empty()) {
+    if (res == "secrets" && sub.empty()) return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::secrets);
+    if (res == "configmaps" && sub.empty())
+      return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::configmaps);
+    if (res == "persistentvolumeclaims" && sub.empty())
+      return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::claims);
+    if (res == "persistentvolumes" && sub.empty()) return verb == "get" && named && ReachesVolume(node, a.name);
+    if (res == "serviceaccounts" && sub == "token")
+      return verb == "create" && ReachesServiceAccount(node, a.ns, a.name);
+    if (res == "pods") {
+      if (sub.empty() && ReadVerb(verb)) return true;
+      if (sub.empty() && verb == "create") return true;  // mirror pods of static pods
+      if (sub.empty() && verb == "delete") return PodOnNode(node, a.ns, a.name);
+      if (sub == "status" && (verb == "update" || verb == "patch" || verb == "get"))
+        return PodOnNode(node, a.ns, a.name);
+      if (sub == "eviction" && verb == "create") return PodOnNode(node, a.ns, a.name);
+      return false;
+    }
+    if (res == "nodes") {
+      if (sub.empty() && (ReadVerb(verb) || verb == "create")) return true;
+      if ((sub.empty() || sub == "status") && (verb == "update" || verb == "patch" || verb == "delete" || verb == "get"))
+        return a.name == node;
+      return false;
+    }
+    if (res == "events") return verb == "create" || verb == "patch" || verb == "update";
+    if (res == "services" || res == "endpoints") return ReadVerb(verb);
+    return false;
+  }
+  if (group == "coordination.k8s.io" && res == "leases")
+    return a.ns == "kube-node-lease" && (verb == "create" || (a.name == node && (verb == "get" || verb == "update" ||
+                                                                                verb == "patch" || verb == "delete")));
+  if (group == "events.k8s.io" && res == "events") return verb == "create" || verb == "patch" || verb == "update";
+  if (group == "discovery.k8s.io" && res == "endpointslices") return ReadVerb(verb);
+  if (group == "storage.k8s.io" && (res == "storageclasses" || res == "csidrivers" || res == "csinodes"))
+    return ReadVerb(verb);
+  if (group == "node.k8s.io" && res == "runtimeclasses") return ReadVerb(verb);
+  if (group == "networking.k8s.io" && (res == "networkpolicies" || res == "ingresses" || res == "ingressclasses"))
+    return ReadVerb(verb);
+  if ((group == "authentication.k8s.io" && (res == "tokenreviews" || res == "selfsubjectreviews")) ||
+      (group == "authorization.k8s.io" && (res == "subjectaccessreviews" || res == "selfsubjectaccessreviews" ||
+                                          res == "selfsubjectrulesreviews")))
+    return verb == "create";
+  return false;
+}
+
+}  // namespace kubit::apiserver
