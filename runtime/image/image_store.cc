@@ -204,35 +204,35 @@ struct ImageStore::Impl {
     return true;
   }
 
-  // The blobs and layer snapshots the table's images need.
-  bool Referenced(const ImageIndex& idx, std::set<std::string>* blobs, std::set<std::string>* diffs,
-                  std::string* error) {
+  // The blobs and layer snapshots the table's images need. An image whose
+  // manifest or config cannot be read (a blob removed by hand) keeps what
+  // is known of it; it is broken either way, and must not stop the
+  // removal of others (nor of itself).
+  void Referenced(const ImageIndex& idx, std::set<std::string>* blobs, std::set<std::string>* diffs) {
     for (const auto& [name, e] : idx.images) {
       blobs->insert(e.digest);
       blobs->insert(e.manifest_digest);
       blobs->insert(e.config_digest);
-      std::string body, config_json;
+      std::string body, config_json, ignored;
       Manifest m;
+      if (!content->ReadSmall(e.manifest_digest, &body, &ignored) || !ParseManifest(body, &m, &ignored)) continue;
+      for (const auto& l : m.layers) blobs->insert(l.digest);
       ImageConfig config;
       std::vector<std::string> diff_ids;
-      if (!content->ReadSmall(e.manifest_digest, &body, error) || !ParseManifest(body, &m, error) ||
-          !content->ReadSmall(m.config.digest, &config_json, error) ||
-          !ParseImageConfig(config_json, &config, &diff_ids, error)) {
-        *error = "image " + name + ": " + *error;
-        return false;
-      }
-      for (const auto& l : m.layers) blobs->insert(l.digest);
-      diffs->insert(diff_ids.begin(), diff_ids.end());
+      if (content->ReadSmall(m.config.digest, &config_json, &ignored) &&
+          ParseImageConfig(config_json, &config, &diff_ids, &ignored))
+        diffs->insert(diff_ids.begin(), diff_ids.end());
     }
-    return true;
   }
 
   // Removes what no image needs any more. Called with the store lock held
-  // exclusively; an unreadable image stops it before anything is removed.
+  // exclusively, so that no pull or import is between storing a blob and
+  // naming it.
   bool Sweep(std::string* error) {
     ImageIndex idx;
     std::set<std::string> blobs, diffs;
-    if (!LoadImageIndex(index_path, &idx, error) || !Referenced(idx, &blobs, &diffs, error)) return false;
+    if (!LoadImageIndex(index_path, &idx, error)) return false;
+    Referenced(idx, &blobs, &diffs);
     for (const auto& d : snapshots->List())
       if (!diffs.count(d) && !snapshots->Remove(d, error)) return false;
     for (const auto& d : content->List())
@@ -358,7 +358,8 @@ bool ImageStore::Import(const std::string& tar_path, std::vector<std::string>* n
   ImageIndex idx;
   std::set<std::string> blobs, diffs;
   std::string sweep_error;
-  if (LoadImageIndex(d.index_path, &idx, &sweep_error) && d.Referenced(idx, &blobs, &diffs, &sweep_error)) {
+  if (LoadImageIndex(d.index_path, &idx, &sweep_error)) {
+    d.Referenced(idx, &blobs, &diffs);
     for (const auto& a : archive.added)
       if (!blobs.count(a)) d.content->Delete(a, &sweep_error);
     std::set<std::string> before(snapshots_before.begin(), snapshots_before.end());

@@ -187,6 +187,25 @@ TEST_CASE("image store: docker save tarballs, layers shared between images, rm a
   CHECK(store->List(&error).empty());
 }
 
+TEST_CASE("image store: an image with a blob removed by hand is an error for Get, and rm still works") {
+  TempDir dir;
+  TestImage a = kubit::test::MakeTestImage("a"), b = kubit::test::MakeTestImage("b");
+  kubit::test::WriteFile(dir.File("a.tar"), kubit::test::OciLayoutTar(a, "a:1"));
+  kubit::test::WriteFile(dir.File("b.tar"), kubit::test::OciLayoutTar(b, "b:1"));
+  auto store = MustOpen(dir.File("data"));
+  MustImport(store.get(), dir.File("a.tar"));
+  MustImport(store.get(), dir.File("b.tar"));
+  std::filesystem::remove(dir.File("data/agent/content/sha256/" + kubit::test::Hex(a.config_digest())));
+  Image img;
+  std::string error;
+  CHECK_FALSE(store->Get("a:1", &img, &error));
+  CHECK_MESSAGE(error.find("blob " + a.config_digest() + " is not in the content store") != std::string::npos, error);
+  REQUIRE_MESSAGE(store->Remove("b:1", {}, &error), error);
+  REQUIRE_MESSAGE(store->Remove("a:1", {}, &error), error);
+  CHECK(CountFiles(dir.File("data/agent/content/sha256")) == 0);
+  CHECK(CountFiles(dir.File("data/agent/snapshots")) == 0);
+}
+
 TEST_CASE("image store: GC by disk usage removes least recently used unused images") {
   TempDir dir;
   auto store = MustOpen(dir.File("data"));
