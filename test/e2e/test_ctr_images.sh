@@ -99,6 +99,14 @@ ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:1"
 assert_rc 0 "second pull"
 assert_match "$OUT" "^layer +sha256:[0-9a-f]{12}: exists" "the layer is not fetched again"
 
+step "a Docker schema2 manifest (skopeo's choice for a docker save source)"
+run skopeo copy --dest-tls-verify=false "docker-archive:$E2E_TMP/busybox-docker.tar" "docker://$reg/busybox:v2s2"
+assert_rc 0 "skopeo copy of the docker save tarball"
+ctr --private-registry "$E2E_TMP/registries.yaml" images pull "$reg/busybox:v2s2"
+assert_rc 0 "pull of a schema2 image"
+ctr images ls
+assert_match "$OUT" "^$reg/busybox:v2s2 +application/vnd.docker.distribution.manifest.v2\+json " "schema2 row"
+
 step "a docker.io mirror with a rewrite"
 cat >"$E2E_TMP/mirror.yaml" <<YAML
 mirrors:
@@ -169,6 +177,7 @@ ctr images prune --all
 assert_rc 0 "prune --all"
 assert_match "$OUT" "^docker.io/library/busybox:1$"
 assert_match "$OUT" "^$reg/busybox:1$"
+assert_match "$OUT" "^$reg/busybox:v2s2$"
 assert_match "$OUT" "^docker.io/library/busybox:2$"
 ctr images ls -q
 assert_eq "$OUT" "" "ls after prune"
