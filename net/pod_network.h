@@ -25,6 +25,7 @@ struct PodNetworkOptions {
   std::string data_dir;      // state (address allocations) lives under <data_dir>/agent/
   std::string pod_cidr;      // this node's range, "10.42.0.0/24" (Node.spec.podCIDR)
   std::string cluster_cidr;  // every node's pods, "10.42.0.0/16": not masqueraded among themselves
+                             // (empty: pod_cidr alone)
   int mtu = 0;               // 0: the default route's interface MTU (less overlay overhead later)
 };
 
@@ -46,5 +47,19 @@ class PodNetwork {
 // call that failed).
 bool OpenBridgePodNetwork(const PodNetworkOptions& options, std::unique_ptr<PodNetwork>* out,
                           std::string* error);
+
+// The names a data dir's pod network gives its things on the machine, from
+// a short hash of the data dir's absolute path: the bridge "kb<6 hex>",
+// a sandbox's host-side veth "kv<8 hex>" (of data dir and sandbox id) and
+// the nftables table "kubit_<6 hex>". All fit IFNAMSIZ.
+std::string PodBridgeName(const std::string& data_dir);
+std::string PodVethName(const std::string& data_dir, const std::string& sandbox_id);
+std::string PodNftTableName(const std::string& data_dir);
+
+// For kubit killall: deletes the data dir's bridge, every veth on it or
+// recorded for its sandboxes, and its nftables table. What is already gone
+// is fine; other data dirs' are untouched. Address records stay (the next
+// open reconciles them against the sandboxes that still exist).
+bool RemoveBridgePodNetwork(const std::string& data_dir, std::string* error);
 
 }  // namespace kubit::net
