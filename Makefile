@@ -4,6 +4,8 @@
 #   make test            unit tests (doctest) and the e2e suite
 #   make bench-store     store benchmark against raw SQLite
 #   make bench-api       API server benchmark (the real binary) against the store
+#   make bench-runtime   container start latency against runc and a bare unshare
+#   make bench-idle      an idle node's disk writes and CPU against durable heartbeats
 #   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
 #   make test-cross ARCH=...      the store's unit tests under qemu-user
 #   make deps            install build and test dependencies (apt-get)
@@ -64,7 +66,7 @@ FUZZ_RUN = @mkdir -p build/fuzz/corpus && echo "fuzz: $(FUZZ_SECONDS) s of build
   (tail -60 build/fuzz/last.log; false) && grep -E '^(Done|stat::new_units)' build/fuzz/last.log
 FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime cross test-cross clean
+.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime bench-idle cross test-cross clean
 all: $(B)/kubit
 
 deps:
@@ -138,6 +140,10 @@ bench-api: $(B)/bench/api_bench $(B)/kubit
 
 bench-runtime: $(B)/bench/runtime_bench $(B)/kubit
 	$(B)/bench/runtime_bench $(abspath $(B)/kubit)
+
+# IDLE_ARGS: e.g. "--pods 10 --seconds 120 --settle 30".
+bench-idle: $(B)/bench/idle_bench $(B)/kubit
+	$(B)/bench/idle_bench $(abspath $(B)/kubit) $(IDLE_ARGS)
 
 cross:
 	@test "$(ARCH)" != native || (echo "usage: make cross ARCH=arm64|armhf" >&2; false)
