@@ -129,9 +129,18 @@ std::string ConnectAndSee(const std::string& netns, const std::string& ip, int p
   fcntl(c, F_SETFL, O_NONBLOCK);
   sockaddr_in to = Addr(ip, port);
   connect(c, reinterpret_cast<sockaddr*>(&to), sizeof(to));
-  pollfd p{listener.fd(), POLLIN, 0};
+  // A refused connection ends the wait at once (no listener, no rule).
+  pollfd p[2] = {{listener.fd(), POLLIN, 0}, {c, POLLOUT, 0}};
   std::string seen;
-  if (poll(&p, 1, 5000) == 1) {
+  bool refused = false;
+  while (!refused && poll(p, 2, 5000) > 0 && !(p[0].revents & POLLIN)) {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len);
+    refused = err != 0;
+    p[1].events = 0;
+  }
+  if (p[0].revents & POLLIN) {
     sockaddr_in from{};
     socklen_t len = sizeof(from);
     int s = accept(listener.fd(), reinterpret_cast<sockaddr*>(&from), &len);
