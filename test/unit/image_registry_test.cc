@@ -438,3 +438,64 @@ TEST_CASE("image registry: HTTPS endpoints with ca_file, insecure_skip_verify an
 }
 
 }  // namespace
+
+namespace {
+
+// The token request itself: anonymous, basic credentials, and an identity
+// token sent as an OAuth2 refresh token.
+TEST_CASE("image registry: token requests for each kind of credentials") {
+  std::mutex mu;
+  std::vector<kubit::net::HttpRequest> seen;
+  kubit::net::HttpServerOptions o;
+  o.bind_address = "127.0.0.1";
+  kubit::net::HttpServer server(o, [&](kubit::net::HttpRequest& req, kubit::net::HttpResponse& res) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      seen.push_back(req);
+    }
+    if (req.method == "POST") res.Send(200, R"({"access_token":"oauth-tok"})");
+    else if (req.Param("scope") == "repository:none:pull") res.Send(200, R"({"other":"field"})");
+    else res.Send(200, R"({"token":"plain-tok"})");
+  });
+  std::string error;
+  REQUIRE_MESSAGE(server.Start(&error), error);
+  std::string realm = "http://127.0.0.1:" + std::to_string(server.port()) + "/token";
+  std::vector<AuthChallenge> challenges;
+  REQUIRE(ParseWwwAuthenticate("Bearer realm=\"" + realm + "\",service=\"svc\"", &challenges, &error));
+  kubit::net::HttpClient client;
+  std::string header;
+
+  REQUIRE_MESSAGE(Authorize(&client, challenges, {}, "repository:a/b:pull", &header, &error), error);
+  CHECK(header == "Bearer plain-tok");
+  CHECK(seen.back().Header("authorization").empty());
+  CHECK(seen.back().Param("service") == "svc");
+  CHECK(seen.back().Param("scope") == "repository:a/b:pull");
+
+  RegistryAuth basic;
+  basic.username = "u";
+  basic.password = "p:w";
+  REQUIRE_MESSAGE(Authorize(&client, challenges, basic, "repository:a/b:pull", &header, &error), error);
+  CHECK(seen.back().Header("authorization") == "Basic dTpwOnc=");  // u:p:w
+
+  RegistryAuth oauth;
+  oauth.identity_token = "refresh/me";
+  REQUIRE_MESSAGE(Authorize(&client, challenges, oauth, "repository:a/b:pull", &header, &error), error);
+  CHECK(header == "Bearer oauth-tok");
+  CHECK(seen.back().method == "POST");
+  CHECK(seen.back().body.find("grant_type=refresh_token") != std::string::npos);
+  CHECK(seen.back().body.find("refresh_token=refresh%2Fme") != std::string::npos);
+  CHECK(seen.back().body.find("scope=repository%3Aa%2Fb%3Apull") != std::string::npos);
+
+  CHECK_FALSE(Authorize(&client, challenges, {}, "repository:none:pull", &header, &error));
+  CHECK(error == "token server " + realm + " answered without a token");
+
+  std::vector<AuthChallenge> basic_only;
+  REQUIRE(ParseWwwAuthenticate("Basic realm=\"r\"", &basic_only, &error));
+  CHECK_FALSE(Authorize(&client, basic_only, {}, "x", &header, &error));
+  CHECK(error.find("wants a username and password") != std::string::npos);
+  REQUIRE(Authorize(&client, basic_only, basic, "x", &header, &error));
+  CHECK(header == "Basic dTpwOnc=");
+  server.Stop();
+}
+
+}  // namespace
