@@ -62,7 +62,6 @@ bool IsArchiveName(const std::string& n) {
 }  // namespace
 
 struct ImageStore::Impl {
-  ImageStoreOptions opts;
   std::string agent, index_path, lock_path, index_lock_path;
   std::unique_ptr<ContentStore> content;
   std::unique_ptr<Snapshots> snapshots;
@@ -272,7 +271,6 @@ std::unique_ptr<ImageStore> ImageStore::Open(const std::string& data_dir, std::s
 
 std::unique_ptr<ImageStore> ImageStore::Open(const ImageStoreOptions& options, std::string* error) {
   auto impl = std::make_unique<Impl>();
-  impl->opts = options;
   impl->agent = options.data_dir + "/agent";
   impl->index_path = impl->agent + "/image-index.json";
   impl->lock_path = impl->agent + "/image.lock";
