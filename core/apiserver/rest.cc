@@ -703,6 +703,43 @@ int64_t GracePeriod(Call& c, const Json& live, const Json& opts) {
   return PodGracePeriod(live, opts);
 }
 
+// The garbage collector's finalizers a DELETE asks for, as upstream's
+// deletionFinalizersForGarbageCollection: propagationPolicy (body or
+// query), else the deprecated orphanDependents, else the kind's default
+// (Orphan for batch/v1 Jobs and v1 ReplicationControllers, kept for old
+// clients; Background for the rest). Orphan adds "orphan", Foreground
+// "foregroundDeletion", Background neither; the other is dropped. The
+// garbage collector does the work and removes its finalizer. False with
+// *err on a policy that does not exist.
+bool ApplyPropagationPolicy(Call& c, const Json& opts, Json* meta, ApiError* err) {
+  std::string policy = opts.value("propagationPolicy", "");
+  if (policy.empty()) policy = c.req.Param("propagationPolicy");
+  if (policy.empty() && opts.contains("orphanDependents") && opts["orphanDependents"].is_boolean())
+    policy = opts["orphanDependents"].get<bool>() ? "Orphan" : "Background";
+  if (policy.empty() && c.req.Param("orphanDependents") != "")
+    policy = c.req.Param("orphanDependents") == "true" ? "Orphan" : "Background";
+  if (policy.empty()) {
+    bool legacy_orphan = !c.type.custom && ((c.type.group == "batch" && c.type.kind == "Job") ||
+                                            (c.type.group.empty() && c.type.kind == "ReplicationController"));
+    policy = legacy_orphan ? "Orphan" : "Background";
+  }
+  if (policy != "Orphan" && policy != "Foreground" && policy != "Background") {
+    *err = {422, "Invalid",
+            "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"" + policy +
+                "\": supported values: \"Foreground\", \"Background\", \"Orphan\""};
+    return false;
+  }
+  Json fins = Json::array();
+  for (const Json& f : meta->value("finalizers", Json::array()))
+    if (!(f == "orphan" && policy != "Orphan") && !(f == "foregroundDeletion" && policy != "Foreground"))
+      fins.push_back(f);
+  const char* wanted = policy == "Orphan" ? "orphan" : policy == "Foreground" ? "foregroundDeletion" : nullptr;
+  if (wanted && std::find(fins.begin(), fins.end(), Json(wanted)) == fins.end()) fins.push_back(wanted);
+  if (fins.empty()) meta->erase("finalizers");
+  else (*meta)["finalizers"] = fins;
+  return true;
+}
+
 bool DeleteObject(Call& c, const Json* given_opts, Json* result, ApiError* err) {
   const std::string& name = c.info.name;
   for (int attempt = 0;; attempt++) {
@@ -721,6 +758,9 @@ bool DeleteObject(Call& c, const Json* given_opts, Json* result, ApiError* err) 
     }
     Json next = old;
     Json& meta = next["metadata"];
+    // Namespaces empty themselves (the namespace controller), not by the
+    // garbage collector's finalizers.
+    if (c.type.kind != "Namespace" && !ApplyPropagationPolicy(c, opts, &meta, err)) return false;
     bool has_finalizers = meta.contains("finalizers") && !meta["finalizers"].empty();
     int64_t grace = GracePeriod(c, old, opts);
     if (grace > 0 || has_finalizers) {
@@ -728,14 +768,18 @@ bool DeleteObject(Call& c, const Json* given_opts, Json* result, ApiError* err) 
       // grace 0) or finalizers (whoever owns each removes theirs; the last
       // removal deletes the object): mark the object and keep it.
       if (grace < 0) grace = 0;
-      // A second DELETE may only shorten the grace period.
+      // A second DELETE may only shorten the grace period, or change the
+      // propagation policy (the garbage collector's finalizers).
       if (meta.contains("deletionTimestamp") &&
           meta.value("deletionGracePeriodSeconds", int64_t{0}) <= grace) {
-        *result = old;
-        return true;
+        if (meta.value("finalizers", Json()) == old["metadata"].value("finalizers", Json())) {
+          *result = old;
+          return true;
+        }
+      } else {
+        meta["deletionTimestamp"] = api::TimeAfter(grace);
+        meta["deletionGracePeriodSeconds"] = grace;
       }
-      meta["deletionTimestamp"] = api::TimeAfter(grace);
-      meta["deletionGracePeriodSeconds"] = grace;
       if (c.dry_run()) {
         *result = next;
         return true;
