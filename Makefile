@@ -4,7 +4,7 @@
 #   make test            unit tests (doctest) and the e2e suite
 #   make bench-store     store benchmark against raw SQLite
 #   make bench-api       API server benchmark (the real binary) against the store
-#   make bench-runtime   container start latency against runc and a bare unshare
+#   make bench-runtime   container start against runc and a bare unshare; pull against skopeo
 #   make bench-idle      an idle node's disk writes and CPU against durable heartbeats
 #   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
 #   make test-cross ARCH=...      the store's unit tests under qemu-user
@@ -138,8 +138,9 @@ bench-store: $(B)/bench/store_bench
 bench-api: $(B)/bench/api_bench $(B)/kubit
 	$(B)/bench/api_bench $(abspath $(B)/kubit)
 
-bench-runtime: $(B)/bench/runtime_bench $(B)/kubit
+bench-runtime: $(B)/bench/runtime_bench $(B)/bench/runtime_pull_bench $(B)/kubit
 	$(B)/bench/runtime_bench $(abspath $(B)/kubit)
+	$(B)/bench/runtime_pull_bench $(abspath $(B)/kubit)
 
 # IDLE_ARGS: e.g. "--pods 10 --seconds 120 --settle 30".
 bench-idle: $(B)/bench/idle_bench $(B)/kubit
