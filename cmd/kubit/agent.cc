@@ -73,6 +73,7 @@ void AgentFlags::Register(FlagSet* flags) {
                     "Taint to register the node with (key=value:Effect)");
   flags->String("private-registry", &private_registry,
                 "Private registry configuration file (k3s's registries.yaml format)");
+  flags->String("cluster-dns", &cluster_dns, "Cluster DNS address pods resolve names with");
 }
 
 bool AgentFlags::Check(std::string* error) {
@@ -105,6 +106,18 @@ kubelet::NodeOptions AgentFlags::NodeOptionsFor(const std::string& data_dir,
   o.control_plane = control_plane;
   o.kubelet_version = "v1.32.0+kubit-" + ShortVersion().substr(1);
   o.runtime_version = "kubit://" + ShortVersion().substr(1);
+  o.log = [](const std::string& m) { Log(Level::kInfo, "kubelet", m); };
+  return o;
+}
+
+kubelet::PodManagerOptions AgentFlags::PodOptionsFor(const std::string& data_dir,
+                                                     const std::string& ip) const {
+  kubelet::PodManagerOptions o;
+  o.node_name = node_name;
+  o.data_dir = data_dir;
+  o.host_ip = ip;
+  o.private_registry = private_registry;
+  o.dns.cluster_dns = cluster_dns;
   o.log = [](const std::string& m) { Log(Level::kInfo, "kubelet", m); };
   return o;
 }
@@ -174,11 +187,18 @@ int AgentCommand(const Args& args) {
   if (node_ips.empty()) node_ips.push_back(PrimaryIPv4());
   kubelet::NodeStatus node(&client, agent.NodeOptionsFor(data_dir, node_ips, false));
   node.Start();
+  // The pods of this node.
+  kubelet::PodManager pods(&client, agent.PodOptionsFor(data_dir, node_ips[0]));
+  if (!pods.Start(&error)) {
+    Log(Level::kError, "agent", error);
+    return 1;
+  }
   Log(Level::kInfo, "agent", "ready");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
+  pods.Stop();
   node.Stop();
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "cmd/kubit/flags.h"
 #include "runtime/kubelet/node_status.h"
+#include "runtime/kubelet/pod_manager.h"
 
 namespace kubit::cmd {
 
@@ -14,12 +15,14 @@ struct AgentFlags {
   std::string node_name;
   std::vector<std::string> node_labels, node_taints;
   std::string private_registry;
+  std::string cluster_dns = "10.43.0.10";
 
   void Register(FlagSet* flags);
   // Fills defaults (the node name) and checks labels and taints.
   bool Check(std::string* error);
   kubelet::NodeOptions NodeOptionsFor(const std::string& data_dir, const std::vector<std::string>& ips,
                                       bool control_plane) const;
+  kubelet::PodManagerOptions PodOptionsFor(const std::string& data_dir, const std::string& ip) const;
 };
 
 }  // namespace kubit::cmd

@@ -1,0 +1,207 @@
+#include "runtime/kubelet/pod_manager.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "runtime/kubelet/host_info.h"
+#include "runtime/kubelet/pod_naming.h"
+
+namespace kubit::kubelet {
+
+using Json = nlohmann::json;
+namespace ctr = runtime::container;
+namespace img = runtime::image;
+
+namespace {
+const client::Resource kPods{"", "v1", "pods"};
+}
+
+PodManager::PodManager(client::Client* client, PodManagerOptions options)
+    : client_(client), opts_(std::move(options)) {}
+
+PodManager::~PodManager() { Stop(); }
+
+Lookup PodManager::GetObject(const std::string& resource, const std::string& ns,
+                             const std::string& name, Json* out, std::string* error) {
+  client::Resource r{"", "v1", resource};
+  client::Status s = client_->Get(r, ns, name, out);
+  if (s.ok()) return Lookup::kFound;
+  if (s.code() == 404) return Lookup::kNotFound;
+  *error = s.message();
+  return Lookup::kError;
+}
+
+bool PodManager::Start(std::string* error) {
+  img::ImageStoreOptions io;
+  io.data_dir = opts_.data_dir;
+  io.private_registry = opts_.private_registry;
+  images_ = img::ImageStore::Open(io, error);
+  if (!images_) return false;
+  std::vector<std::string> imported, failures;
+  images_->ImportDirectory(&imported, &failures);
+  for (const auto& i : imported) opts_.log("imported image " + i);
+  for (const auto& f : failures) opts_.log("image import failed: " + f);
+  runtime_ = std::make_unique<ctr::Runtime>(opts_.data_dir);
+  events_ = std::make_unique<EventRecorder>(client_, opts_.node_name, opts_.log);
+
+  HostInfo host = ReadHostInfo(opts_.data_dir);
+  deps_.client = client_;
+  deps_.runtime = runtime_.get();
+  deps_.images = images_.get();
+  deps_.network = opts_.network;
+  deps_.events = events_.get();
+  deps_.objects = [this](const std::string& r, const std::string& ns, const std::string& n, Json* out,
+                         std::string* e) { return GetObject(r, ns, n, out, e); };
+  deps_.node_name = opts_.node_name;
+  deps_.data_dir = runtime_->data_dir();
+  deps_.host_ip = opts_.host_ip;
+  deps_.dns = opts_.dns;
+  deps_.node_cpu_milli = host.cpus * 1000;
+  deps_.node_memory_bytes = host.memory_bytes;
+  deps_.log = opts_.log;
+
+  // What runs already, before any worker starts: workers adopt these
+  // instead of starting new attempts.
+  std::vector<ctr::ContainerInfo> all;
+  if (!runtime_->List(&all, error)) return false;
+  for (const auto& c : all) {
+    std::string uid, name;
+    int n;
+    if (ParseContainerId(c.id, &uid, &name, &n)) adoptable_[uid].push_back(c.id);
+  }
+
+  client::InformerOptions o;
+  o.selection.field_selector = "spec.nodeName=" + opts_.node_name;
+  o.log = opts_.log;
+  pods_ = std::make_unique<client::Informer>(client_, kPods, o);
+  pods_->AddHandler({
+      [this](const client::ObjectPtr& p) { OnPod(p, false); },
+      [this](const client::ObjectPtr&, const client::ObjectPtr& p) { OnPod(p, false); },
+      [this](const client::ObjectPtr& p, bool) { OnPod(p, true); },
+  });
+  pods_->Start();
+  housekeeping_ = std::thread([this] { Housekeeping(); });
+  return true;
+}
+
+void PodManager::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (pods_) pods_->Stop();
+  if (housekeeping_.joinable()) housekeeping_.join();
+  std::map<std::string, std::unique_ptr<PodWorker>> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers.swap(workers_);
+  }
+  for (auto& [uid, w] : workers) w->Stop();
+}
+
+void PodManager::OnPod(const client::ObjectPtr& pod, bool deleted) {
+  std::string uid = (*pod)["metadata"].value("uid", "");
+  if (uid.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  auto it = workers_.find(uid);
+  if (it == workers_.end()) {
+    if (deleted) return;  // never ran here; housekeeping removes leftovers
+    std::vector<std::string> adopted;
+    auto a = adoptable_.find(uid);
+    if (a != adoptable_.end()) {
+      adopted = a->second;
+      adoptable_.erase(a);
+    }
+    auto w = std::make_unique<PodWorker>(&deps_, uid, std::move(adopted));
+    w->Update(pod);
+    w->Start();
+    workers_[uid] = std::move(w);
+    return;
+  }
+  if (deleted) it->second->Update(nullptr);
+  else it->second->Update(pod);
+}
+
+void PodManager::Housekeeping() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto wait = adopted_ ? opts_.housekeeping : std::chrono::seconds(1);
+      cv_.wait_for(lock, wait, [&] { return stopping_; });
+      if (stopping_) return;
+    }
+    if (!pods_->HasSynced()) continue;
+    // Workers whose pods are gone and torn down.
+    std::vector<std::unique_ptr<PodWorker>> done;
+    std::set<std::string> live;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = workers_.begin(); it != workers_.end();) {
+        if (it->second->finished()) {
+          done.push_back(std::move(it->second));
+          it = workers_.erase(it);
+        } else {
+          live.insert(it->first);
+          ++it;
+        }
+      }
+      adopted_ = true;
+    }
+    done.clear();  // joins their threads
+    // Containers of pods this node no longer has (deleted while kubit was
+    // down, or by a force delete) go, with their sandboxes and files.
+    std::vector<ctr::ContainerInfo> all;
+    std::string error;
+    std::map<std::string, std::vector<std::string>> orphans;
+    std::set<std::string> in_use;
+    if (runtime_->List(&all, &error)) {
+      for (const auto& c : all) {
+        in_use.insert(c.image);
+        std::string uid, name;
+        int n;
+        if (!ParseContainerId(c.id, &uid, &name, &n)) continue;
+        if (!live.count(uid)) orphans[uid].push_back(c.id);
+      }
+    }
+    for (const auto& [uid, ids] : orphans) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (workers_.count(uid)) continue;  // a worker appeared meanwhile
+        adoptable_.erase(uid);
+      }
+      opts_.log("removing containers of pod " + uid + ", which this node no longer has");
+      if (!RemovePodResources(deps_, uid, ids, 0, &error))
+        opts_.log("cleanup of pod " + uid + ": " + error);
+    }
+    std::vector<std::string> removed;
+    if (!images_->GarbageCollect({}, in_use, &removed, &error))
+      opts_.log("image garbage collection: " + error);
+    for (const auto& r : removed) opts_.log("image garbage collection removed " + r);
+  }
+}
+
+std::vector<PodManager::ContainerRef> PodManager::FindContainers(const std::string& ns,
+                                                                 const std::string& pod,
+                                                                 const std::string& container) {
+  std::vector<ContainerRef> out;
+  client::ObjectPtr p = pods_ ? pods_->Get(ns, pod) : nullptr;
+  if (!p) return out;
+  std::string want = (*p)["metadata"].value("uid", "");
+  std::vector<ctr::ContainerInfo> all;
+  std::string error;
+  if (!runtime_->List(&all, &error)) return out;
+  for (const auto& c : all) {
+    std::string uid, name;
+    int n;
+    if (!ParseContainerId(c.id, &uid, &name, &n) || uid != want || name != container) continue;
+    out.push_back({c.id, ContainerLogPath(deps_.data_dir, ns, pod, uid, name, n), n});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ContainerRef& a, const ContainerRef& b) { return a.attempt < b.attempt; });
+  return out;
+}
+
+}  // namespace kubit::kubelet

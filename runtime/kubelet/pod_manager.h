@@ -1,0 +1,90 @@
+// PodManager: the kubelet's pods on one node. An informer of the pods bound
+// to this node (fieldSelector spec.nodeName=<node>) feeds one PodWorker per
+// pod uid. At start it imports the air-gap images (agent/images/), then,
+// once the informer has synced, re-adopts the containers of pods that still
+// exist and removes those of pods that are gone (again every minute). It
+// also runs image garbage collection, sparing the images pods use.
+//
+// Stop ends the workers and leaves every container running: a restarted
+// kubit picks them up again.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/client/client.h"
+#include "core/client/informer.h"
+#include "net/pod_network.h"
+#include "runtime/container/runtime.h"
+#include "runtime/image/image_store.h"
+#include "runtime/kubelet/events.h"
+#include "runtime/kubelet/pod_files.h"
+#include "runtime/kubelet/pod_worker.h"
+
+namespace kubit::kubelet {
+
+struct PodManagerOptions {
+  std::string node_name;
+  std::string data_dir;
+  std::string host_ip;
+  std::string private_registry;  // registries.yaml
+  DnsSettings dns;
+  net::PodNetwork* network = nullptr;  // null: no pod network yet (loopback only)
+  std::function<void(const std::string&)> log;
+  std::chrono::seconds housekeeping{60};
+};
+
+class PodManager {
+ public:
+  PodManager(client::Client* client, PodManagerOptions options);
+  ~PodManager();
+  PodManager(const PodManager&) = delete;
+  PodManager& operator=(const PodManager&) = delete;
+
+  // False with *error when the image store cannot be opened.
+  bool Start(std::string* error);
+  void Stop();
+
+  // The containers of a pod's container, newest attempt last: ids and CRI
+  // log paths (for logs and exec through the API server later).
+  struct ContainerRef {
+    std::string id, log_path;
+    int attempt = 0;
+  };
+  std::vector<ContainerRef> FindContainers(const std::string& ns, const std::string& pod,
+                                           const std::string& container);
+
+  runtime::image::ImageStore* images() { return images_.get(); }
+
+ private:
+  void OnPod(const client::ObjectPtr& pod, bool deleted);
+  void Housekeeping();
+  void CollectGarbage();
+  Lookup GetObject(const std::string& resource, const std::string& ns, const std::string& name,
+                   nlohmann::json* out, std::string* error);
+
+  client::Client* client_;
+  PodManagerOptions opts_;
+  std::unique_ptr<runtime::container::Runtime> runtime_;
+  std::unique_ptr<runtime::image::ImageStore> images_;
+  std::unique_ptr<EventRecorder> events_;
+  KubeletDeps deps_;
+  std::unique_ptr<client::Informer> pods_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool adopted_ = false;  // the first housekeeping after sync has run
+  std::map<std::string, std::unique_ptr<PodWorker>> workers_;  // by uid
+  std::map<std::string, std::vector<std::string>> adoptable_;  // uid -> container ids at start
+  std::thread housekeeping_;
+};
+
+}  // namespace kubit::kubelet
