@@ -1,8 +1,10 @@
 // kubit killall: stops every container and shim of one data dir and
-// removes its mounts and cgroups (runtime/container/killall.h).
+// removes its mounts and cgroups (runtime/container/killall.h), then its
+// pod network: bridge, veths and nftables table (net/pod_network.h).
 #include "cmd/kubit/commands.h"
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
+#include "net/pod_network.h"
 #include "runtime/container/killall.h"
 
 namespace kubit::cmd {
@@ -11,7 +13,8 @@ int KillallCommand(const Args& args) {
   std::string data_dir = "/var/lib/kubit";
   FlagSet flags("kubit killall [flags]",
                 "Stop every container and shim that the data dir runs, unmount everything\n"
-                "mounted under it and remove its cgroups, as k3s's killall script. Containers\n"
+                "mounted under it, remove its cgroups and its pod network (bridge, veths,\n"
+                "nftables table), as k3s's killall script. Containers\n"
                 "of other data dirs are left alone; records and logs are kept. Safe to repeat.");
   flags.String("data-dir", &data_dir, "Folder that holds kubit's state");
   std::vector<std::string> pos;
@@ -22,10 +25,16 @@ int KillallCommand(const Args& args) {
     Log(Level::kError, "killall", error);
     return 1;
   }
+  // After the containers: nothing uses the pod network any more.
+  if (!net::RemoveBridgePodNetwork(data_dir, &error)) {
+    Log(Level::kError, "killall", "pod network: " + error);
+    return 1;
+  }
   Log(Level::kInfo, "killall",
       data_dir + ": killed " + std::to_string(report.processes_killed) + " container processes, " +
           std::to_string(report.shims_killed) + " shims; unmounted " +
-          std::to_string(report.unmounted) + " mounts");
+          std::to_string(report.unmounted) + " mounts; removed the pod network (bridge " +
+          net::PodBridgeName(data_dir) + ")");
   return 0;
 }
 

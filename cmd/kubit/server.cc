@@ -205,7 +205,6 @@ int ServerCommand(const Args& args) {
   // in-process transport, as system:node:<name>.
   std::unique_ptr<client::Client> node_client;
   std::unique_ptr<kubelet::NodeStatus> node;
-  std::unique_ptr<kubelet::PodManager> pods;
   if (!disable_agent) {
     client::Config nc = client::InProcessConfig(
         api.InProcessDialer("system:node:" + agent.node_name, {"system:nodes"}));
@@ -214,12 +213,6 @@ int ServerCommand(const Args& args) {
     node = std::make_unique<kubelet::NodeStatus>(
         node_client.get(), agent.NodeOptionsFor(data_dir, {ao.rest.advertise_address}, true));
     node->Start();
-    pods = std::make_unique<kubelet::PodManager>(
-        node_client.get(), agent.PodOptionsFor(data_dir, ao.rest.advertise_address));
-    if (!pods->Start(&error)) {
-      Log(Level::kError, "server", error);
-      return 1;
-    }
   }
   // The scheduler, as system:kube-scheduler over the in-process
   // transport, with informers of its own.
@@ -241,7 +234,6 @@ int ServerCommand(const Args& args) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
-  if (pods) pods->Stop();
   if (node) node->Stop();
   scheduler_informers.Stop();  // first: informers cannot drop the scheduler's handlers
   pod_scheduler.Stop();

@@ -1,6 +1,7 @@
 #include "core/controllers/controller_manager.h"
 
 #include "core/controllers/namespace_controller.h"
+#include "core/controllers/node_ipam_controller.h"
 #include "core/controllers/root_ca_publisher.h"
 #include "core/controllers/serviceaccount_controller.h"
 
@@ -14,6 +15,18 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   service_accounts_ = std::make_unique<ServiceAccountController>(client, &informers_, opts_.log);
   root_ca_ = std::make_unique<RootCAPublisher>(client, &informers_, opts_.ca_pem, opts_.log);
   namespaces_ = std::make_unique<NamespaceController>(client, &informers_, opts_.log);
+  net::Ipv4Prefix cluster_cidr;
+  std::string error;
+  if (!opts_.cluster_cidr.empty()) {
+    if (net::ParseIpv4Prefix(opts_.cluster_cidr, &cluster_cidr, &error) &&
+        cluster_cidr.len <= opts_.node_cidr_mask_size && opts_.node_cidr_mask_size <= 30)
+      node_ipam_ = std::make_unique<NodeIpamController>(client, &informers_, cluster_cidr,
+                                                        opts_.node_cidr_mask_size, opts_.log);
+    else if (opts_.log)
+      opts_.log(LogLevel::kError, "controllers: no node IPAM: cluster CIDR \"" + opts_.cluster_cidr +
+                                      "\" does not hold /" + std::to_string(opts_.node_cidr_mask_size) +
+                                      " ranges " + error);
+  }
 }
 
 ControllerManager::~ControllerManager() { Stop(); }
@@ -27,10 +40,12 @@ void ControllerManager::Start() {
   service_accounts_->Start();
   root_ca_->Start();
   namespaces_->Start();
+  if (node_ipam_) node_ipam_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  if (node_ipam_) node_ipam_->Stop();
   namespaces_->Stop();
   root_ca_->Stop();
   service_accounts_->Stop();

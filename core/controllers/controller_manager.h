@@ -12,11 +12,14 @@
 namespace kubit::controllers {
 
 class NamespaceController;
+class NodeIpamController;
 class RootCAPublisher;
 class ServiceAccountController;
 
 struct ControllerManagerOptions {
   std::string ca_pem;  // the cluster CA, published as kube-root-ca.crt
+  std::string cluster_cidr;  // nodes' podCIDRs come from here, a /node_cidr_mask_size each; empty: none
+  int node_cidr_mask_size = 24;
   Logger log;
 };
 
@@ -36,6 +39,7 @@ class ControllerManager {
   std::unique_ptr<ServiceAccountController> service_accounts_;
   std::unique_ptr<RootCAPublisher> root_ca_;
   std::unique_ptr<NamespaceController> namespaces_;
+  std::unique_ptr<NodeIpamController> node_ipam_;  // null without a cluster CIDR
 };
 
 }  // namespace kubit::controllers
