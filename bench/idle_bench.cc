@@ -4,7 +4,8 @@
 //
 //   build/bench/idle_bench KUBIT [--pods N] [--seconds S] [--settle S]
 //
-// Measures, over the window, the bytes the kubit server and the pods'
+// The window (10 minutes by default) spans the server's 5-minute flush of
+// heartbeats and the nodes' 5-minute status reports. Measures, over it, the bytes the kubit server and the pods'
 // shims caused to be written to storage (/proc/<pid>/io write_bytes: what
 // reaches the disk, WAL and checkpoints included) and their CPU time.
 // Baseline in the same run: the same heartbeats (a Lease renewal every
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string kubit = argv[1];
-  int pods = 10, seconds = 60, settle = 20;
+  int pods = 10, seconds = 600, settle = 30;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string f = argv[i];
     int v = std::atoi(argv[i + 1]);
