@@ -51,6 +51,10 @@ store::Options StoreOptions(const std::string& data_dir) {
   const std::string leases = api::FindType("coordination.k8s.io", "v1", "leases")->storage_prefix();
   const std::string events = api::FindType("", "v1", "events")->storage_prefix();
   o.volatile_prefixes = {leases, events};
+  // Held in memory up to 5 minutes (nodes post their status as often, and
+  // any durable write takes pending heartbeats along): a crash loses only
+  // renewals that the next 10 s of heartbeats make good again.
+  o.volatile_flush_interval = std::chrono::minutes(5);
   o.default_ttls = {{events, 3600}};
   o.log = [](store::LogLevel level, const std::string& msg) {
     Log(static_cast<Level>(static_cast<int>(level)), "store", msg);
