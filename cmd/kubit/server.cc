@@ -20,6 +20,7 @@
 #include "core/client/informer.h"
 #include "core/controllers/controller_manager.h"
 #include "core/scheduler/scheduler.h"
+#include "net/ipam_ipv4.h"
 #include "runtime/kubelet/node_status.h"
 #include "store/store.h"
 
@@ -67,6 +68,7 @@ int ServerCommand(const Args& args) {
   std::string data_dir = "/var/lib/kubit", log_level = "info", bind_address = "0.0.0.0";
   std::string kubeconfig = "/etc/kubit/kubit.yaml", kubeconfig_mode = "0600", token;
   std::string service_cidr = "10.43.0.0/16";
+  std::string cluster_cidr = "10.42.0.0/16";
   int64_t port = 6443;
   std::vector<std::string> tls_sans, node_ips;
   bool disable_controller_manager = false;
@@ -88,6 +90,8 @@ int ServerCommand(const Args& args) {
                "made at random on first start if not given");
   flags.String("service-cidr", &service_cidr,
                "IPv4 network CIDR for Service ClusterIPs; the first address is the kubernetes Service's");
+  flags.String("cluster-cidr", &cluster_cidr,
+               "IPv4 network CIDR for pod IPs; each node gets a /24 of it as its podCIDR");
   flags.Bool("disable-controller-manager", &disable_controller_manager,
              "Do not run the controllers (namespaces, service accounts, ...)");
   flags.Bool("disable-agent", &disable_agent, "Do not run a node agent (no workloads on this board)");
@@ -112,6 +116,12 @@ int ServerCommand(const Args& args) {
   if (kubeconfig_mode.empty() || *mode_end || mode > 0777) {
     fprintf(stderr, "Error: invalid --write-kubeconfig-mode \"%s\": want an octal mode like 0600\n",
             kubeconfig_mode.c_str());
+    return 2;
+  }
+  // Pod network: nodes' podCIDRs are /24s of --cluster-cidr (as k3s).
+  if (net::Ipv4Prefix p; !net::ParseIpv4Prefix(cluster_cidr, &p, &flag_error) || p.len > 24) {
+    fprintf(stderr, "Error: invalid --cluster-cidr \"%s\": %s\n", cluster_cidr.c_str(),
+            flag_error.empty() ? "want a /24 or wider" : flag_error.c_str());
     return 2;
   }
   if (port <= 0 || port > 65535) {
@@ -187,6 +197,7 @@ int ServerCommand(const Args& args) {
     controller_client = std::make_unique<client::Client>(cc);
     controllers::ControllerManagerOptions cmo;
     cmo.ca_pem = pki.ca.cert_pem;
+    cmo.cluster_cidr = cluster_cidr;
     cmo.log = [](controllers::LogLevel l, const std::string& m) {
       Log(static_cast<Level>(static_cast<int>(l)), "controllers", m);
     };
