@@ -46,11 +46,12 @@ Link ParseLink(const nlmsghdr* h) {
 
 }  // namespace
 
-Message BuildNewBridge(const std::string& name, int mtu) {
+Message BuildNewBridge(const std::string& name, int mtu, const std::string& mac) {
   Message m(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
   PutIfinfo(&m, 0, 0, 0);
   m.PutString(IFLA_IFNAME, name);
   if (mtu > 0) m.PutU32(IFLA_MTU, mtu);
+  if (!mac.empty()) m.PutAttr(IFLA_ADDRESS, mac.data(), mac.size());
   size_t info = m.BeginNested(IFLA_LINKINFO);
   m.PutString(IFLA_INFO_KIND, "bridge");
   m.EndNested(info);
@@ -140,8 +141,9 @@ bool ListLinks(netlink::Socket* s, std::vector<Link>* out, std::string* error) {
   }, nullptr, error);
 }
 
-bool EnsureBridge(netlink::Socket* s, const std::string& name, int mtu, Link* out, std::string* error) {
-  Message m = BuildNewBridge(name, mtu);
+bool EnsureBridge(netlink::Socket* s, const std::string& name, int mtu, const std::string& mac, Link* out,
+                  std::string* error) {
+  Message m = BuildNewBridge(name, mtu, mac);
   int err;
   if (!s->Request(&m, "RTM_NEWLINK bridge " + name, &err, error) && err != EEXIST) return false;
   bool found;

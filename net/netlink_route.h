@@ -22,7 +22,10 @@ struct Link {
   bool up = false;
 };
 
-netlink::Message BuildNewBridge(const std::string& name, int mtu);
+// `mac` (6 bytes, or empty): a fixed address, which the bridge then keeps
+// instead of taking the lowest of its ports' (pods would see their
+// gateway's MAC change as pods come and go).
+netlink::Message BuildNewBridge(const std::string& name, int mtu, const std::string& mac);
 // A veth pair: `name` here, `peer_name` made directly in the namespace of
 // `peer_netns_fd` (so a pod's end is never visible on the host).
 netlink::Message BuildNewVeth(const std::string& name, const std::string& peer_name, int peer_netns_fd,
@@ -36,7 +39,8 @@ netlink::Message BuildDefaultRoute(uint32_t gateway, int oif);
 bool GetLink(netlink::Socket* s, const std::string& name, Link* out, bool* found, std::string* error);
 bool ListLinks(netlink::Socket* s, std::vector<Link>* out, std::string* error);
 // Makes the bridge, or adopts one of that name (false if it is no bridge).
-bool EnsureBridge(netlink::Socket* s, const std::string& name, int mtu, Link* out, std::string* error);
+bool EnsureBridge(netlink::Socket* s, const std::string& name, int mtu, const std::string& mac, Link* out,
+                  std::string* error);
 bool CreateVeth(netlink::Socket* s, const std::string& name, const std::string& peer_name,
                 const std::string& peer_netns_path, int mtu, std::string* error);
 bool SetLink(netlink::Socket* s, const Link& link, int master, bool up, std::string* error);

@@ -2,7 +2,7 @@
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -84,6 +84,14 @@ Expr Ct(uint32_t key, uint32_t dreg) {
           }};
 }
 
+Expr Ct(uint32_t key, uint8_t direction, uint32_t dreg) {
+  return {"ct", [=](Message* m) {
+            m->PutBe32(NFTA_CT_KEY, key);
+            m->PutU8(NFTA_CT_DIRECTION, direction);
+            m->PutBe32(NFTA_CT_DREG, dreg);
+          }};
+}
+
 Expr Fib(uint32_t result, uint32_t flags, uint32_t dreg) {
   return {"fib", [=](Message* m) {
             m->PutBe32(NFTA_FIB_DREG, dreg);
@@ -128,9 +136,8 @@ Rule DaddrIsLocal() {
   return {Fib(NFT_FIB_RESULT_ADDRTYPE, NFTA_FIB_F_DADDR, kReg1), Cmp(NFT_CMP_EQ, kReg1, Host32(RTN_LOCAL))};
 }
 
-Rule CtStatusDnat() {
-  return {Ct(NFT_CT_STATUS, kReg1), Bitwise(kReg1, kReg1, Host32(IPS_DST_NAT), Host32(0)),
-          Cmp(NFT_CMP_NEQ, kReg1, Host32(0))};
+Rule CtOriginalDestPort(uint16_t port) {
+  return {Ct(NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, kReg1), Cmp(NFT_CMP_EQ, kReg1, Be16(port))};
 }
 
 Rule DnatTo(uint32_t ip, uint16_t port) {

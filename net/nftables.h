@@ -31,6 +31,8 @@ Expr Cmp(uint32_t op, uint32_t sreg, const std::string& data);
 Expr Bitwise(uint32_t sreg, uint32_t dreg, const std::string& mask, const std::string& xor_);
 Expr Meta(uint32_t key, uint32_t dreg);
 Expr Ct(uint32_t key, uint32_t dreg);
+// A directional conntrack key (NFT_CT_PROTO_DST, ...) of one direction.
+Expr Ct(uint32_t key, uint8_t direction, uint32_t dreg);
 Expr Fib(uint32_t result, uint32_t flags, uint32_t dreg);
 Expr Immediate(uint32_t dreg, const std::string& data);
 Expr Nat(uint32_t type, uint32_t addr_reg, uint32_t proto_reg);
@@ -42,7 +44,7 @@ Rule IpDaddrIn(const Ipv4Prefix& p, bool negate = false);   // ip daddr [!=] p
 Rule L4Proto(uint8_t proto);                                // meta l4proto p
 Rule DestPort(uint16_t port);                               // th dport port
 Rule DaddrIsLocal();                                        // fib daddr type local
-Rule CtStatusDnat();                                        // ct status dnat
+Rule CtOriginalDestPort(uint16_t port);                     // ct original proto-dst port
 Rule DnatTo(uint32_t ip, uint16_t port);                    // dnat to ip:port
 // Concatenates matches and actions into one rule.
 Rule Join(std::initializer_list<Rule> parts);

@@ -47,15 +47,29 @@ std::string CanonicalDataDir(const std::string& data_dir) {
 }
 
 // FNV-1a: stable across builds and machines, which std::hash is not.
-std::string HashHex(const std::string& s, int digits) {
+uint64_t Hash(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) {
     h ^= c;
     h *= 1099511628211ull;
   }
+  return h;
+}
+
+std::string HashHex(const std::string& s, int digits) {
+  uint64_t h = Hash(s);
   char buf[17];
   snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
   return std::string(buf + 16 - digits);
+}
+
+// A locally administered unicast MAC per data dir, for the bridge.
+std::string BridgeMac(const std::string& data_dir) {
+  uint64_t h = Hash("mac\n" + CanonicalDataDir(data_dir));
+  std::string mac(6, '\0');
+  mac[0] = 0x02;
+  for (int i = 1; i < 6; ++i) mac[i] = static_cast<char>(h >> (8 * i));
+  return mac;
 }
 
 std::string StateDir(const std::string& data_dir) { return data_dir + "/agent/podnet"; }
@@ -179,7 +193,7 @@ bool BridgePodNetwork::Open(const PodNetworkOptions& options, std::string* error
   mtu_ = options.mtu;
   if (mtu_ <= 0 && !rtnl::DefaultRouteMtu(&route_, &mtu_, error)) return false;
 
-  if (!rtnl::EnsureBridge(&route_, bridge_name_, mtu_, &bridge_, error) ||
+  if (!rtnl::EnsureBridge(&route_, bridge_name_, mtu_, BridgeMac(data_dir_), &bridge_, error) ||
       !rtnl::AddAddress(&route_, bridge_, pod_cidr_.addr + 1, pod_cidr_.len, error) ||
       !rtnl::SetLink(&route_, bridge_, -1, true, error))
     return false;
@@ -337,6 +351,7 @@ bool BridgePodNetwork::SyncRules(std::string* error) {
   b.AddChain(table_, "prerouting", "nat", NF_INET_PRE_ROUTING, kDstNatPriority);
   b.AddChain(table_, "output", "nat", NF_INET_LOCAL_OUT, kDstNatPriority);
   b.AddChain(table_, "postrouting", "nat", NF_INET_POST_ROUTING, kSrcNatPriority);
+  std::vector<nft::Rule> hairpin;
   for (const auto& [id, ports] : ports_) {
     uint32_t ip;
     if (!ipam_->Lookup(id, &ip)) continue;
@@ -350,12 +365,18 @@ bool BridgePodNetwork::SyncRules(std::string* error) {
                                   nft::DnatTo(ip, static_cast<uint16_t>(p.container_port))});
       b.AddRule(table_, "prerouting", rule);
       b.AddRule(table_, "output", rule);
+      // A pod reaching a host port that lands on a pod (itself included)
+      // must get its answer back through the node, so it leaves with the
+      // bridge's address: only that traffic (the original destination
+      // port says it came through this mapping), not other DNAT'ed flows
+      // such as Services.
+      hairpin.push_back(nft::Join({nft::IpSaddrIn(pod_cidr_), nft::IpDaddrIn({ip, 32}),
+                                   nft::L4Proto(ProtocolNumber(p.protocol)),
+                                   nft::CtOriginalDestPort(static_cast<uint16_t>(p.host_port)),
+                                   {nft::Masquerade()}}));
     }
   }
-  // A pod reaching a host port that lands on a pod (itself included):
-  // the answer must come back through the host, so the source is the
-  // bridge's address.
-  b.AddRule(table_, "postrouting", nft::Join({nft::CtStatusDnat(), nft::IpSaddrIn(pod_cidr_), {nft::Masquerade()}}));
+  for (const nft::Rule& rule : hairpin) b.AddRule(table_, "postrouting", rule);
   // Pods reaching outside the cluster leave with the node's address.
   b.AddRule(table_, "postrouting",
             nft::Join({nft::IpSaddrIn(pod_cidr_), nft::IpDaddrIn(cluster_cidr_, true), {nft::Masquerade()}}));

@@ -244,6 +244,11 @@ TEST_CASE("podnet bridge: pods get addresses and reach each other, the host, out
   CHECK(LinkExists(PodVethName(dir.path(), "pod-a")));
   // Setup again: the same address, nothing remade.
   CHECK(SetupPod(network.get(), "pod-a", ns_a, {hp}) == ip_a);
+  // A namespace that is not there: an error naming it, and no address kept.
+  std::string ghost_ip, ghost_error;
+  CHECK_FALSE(network->Setup("ghost", dir.path() + "/no-such-netns", {}, &ghost_ip, &ghost_error));
+  CHECK(ghost_error.find("no-such-netns") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/agent/podnet/addresses/10.42.3.4"));
 
   Listener in_a(ns_a, "0.0.0.0", 8080);
   SUBCASE("pod to pod, host to pod, pod to host") {

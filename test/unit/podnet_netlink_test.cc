@@ -81,6 +81,16 @@ TEST_CASE("podnet netlink: a veth pair's peer is created by name in the sandbox'
   CHECK(p.U32(IFLA_MTU) == 1450);
 }
 
+TEST_CASE("podnet netlink: a bridge with a fixed MAC") {
+  netlink::Message m = rtnl::BuildNewBridge("kb123456", 1500, std::string("\x02\x01\x02\x03\x04\x05", 6));
+  Attrs a = Body(m, sizeof(ifinfomsg));
+  CHECK(a.String(IFLA_IFNAME) == "kb123456");
+  REQUIRE(a.Get(IFLA_ADDRESS) != nullptr);
+  CHECK(*a.Get(IFLA_ADDRESS) == std::string("\x02\x01\x02\x03\x04\x05", 6));
+  CHECK(Nested(a, IFLA_LINKINFO).String(IFLA_INFO_KIND) == "bridge");
+  CHECK(Body(rtnl::BuildNewBridge("kb123456", 0, ""), sizeof(ifinfomsg)).Get(IFLA_ADDRESS) == nullptr);
+}
+
 TEST_CASE("podnet netlink: address, default route and link changes") {
   uint32_t ip = (10u << 24) | (42u << 16) | 7;
   netlink::Message addr = rtnl::BuildAddAddress(5, ip, 24);
