@@ -1,6 +1,7 @@
 #include "net/nftables.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_nat.h>
@@ -148,6 +149,18 @@ Rule Join(std::initializer_list<Rule> parts) {
   Rule out;
   for (const Rule& p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
+}
+
+bool TableExists(netlink::Socket* s, uint8_t family, const std::string& table, bool* exists, std::string* error) {
+  Message m((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, 0);
+  nfgenmsg g{};
+  g.nfgen_family = family;
+  g.version = NFNETLINK_V0;
+  m.PutHeader(&g, sizeof(g));
+  m.PutString(NFTA_TABLE_NAME, table);
+  int err = 0;
+  *exists = s->Query(&m, "NFT_MSG_GETTABLE " + table, [](const nlmsghdr*) {}, &err, error);
+  return *exists || err == ENOENT;
 }
 
 Batch::Batch(uint8_t family) : family_(family) {

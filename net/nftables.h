@@ -49,6 +49,9 @@ Rule DnatTo(uint32_t ip, uint16_t port);                    // dnat to ip:port
 // Concatenates matches and actions into one rule.
 Rule Join(std::initializer_list<Rule> parts);
 
+// Whether `table` of `family` exists (NFT_MSG_GETTABLE).
+bool TableExists(netlink::Socket* s, uint8_t family, const std::string& table, bool* exists, std::string* error);
+
 class Batch {
  public:
   explicit Batch(uint8_t family);  // NFPROTO_IPV4, ...

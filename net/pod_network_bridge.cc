@@ -429,11 +429,14 @@ bool RemoveBridgePodNetwork(const std::string& data_dir, std::string* error) {
   for (const std::string& name : names)
     if (!rtnl::DeleteLink(&route, name, error)) return false;
   if (found && !rtnl::DeleteLink(&route, bridge.name, error)) return false;
-  nft::Batch b(NFPROTO_IPV4);
-  b.AddTable(PodNftTableName(data_dir));
-  b.DeleteTable(PodNftTableName(data_dir));
+  // A kernel without nftables has no table to remove.
   netlink::Socket nfnl;
-  if (!netlink::Socket::Open(NETLINK_NETFILTER, "", &nfnl, error)) return false;
+  if (!netlink::Socket::Open(NETLINK_NETFILTER, "", &nfnl, error)) return errno == EPROTONOSUPPORT;
+  bool exists;
+  if (!nft::TableExists(&nfnl, NFPROTO_IPV4, PodNftTableName(data_dir), &exists, error)) return false;
+  if (!exists) return true;
+  nft::Batch b(NFPROTO_IPV4);
+  b.DeleteTable(PodNftTableName(data_dir));
   std::vector<netlink::Message> messages = b.Finish();
   return nfnl.Batch(&messages, "delete nftables table ip " + PodNftTableName(data_dir), error);
 }

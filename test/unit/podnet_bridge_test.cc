@@ -9,8 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -19,8 +17,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "net/ipam_ipv4.h"
+#include "net/ipam.h"
 #include "net/netlink_route.h"
+#include "net/nftables.h"
 #include "net/pod_network.h"
 #include "runtime/container/sandbox.h"
 #include "test/unit/temp_dir.h"
@@ -168,15 +167,9 @@ bool NftTableExists(const std::string& table) {
   netlink::Socket s;
   std::string error;
   REQUIRE(netlink::Socket::Open(NETLINK_NETFILTER, "", &s, &error));
-  netlink::Message m((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, 0);
-  nfgenmsg g{};
-  g.nfgen_family = NFPROTO_IPV4;
-  m.PutHeader(&g, sizeof(g));
-  m.PutString(NFTA_TABLE_NAME, table);
-  int err = 0;
-  bool ok = s.Query(&m, "NFT_MSG_GETTABLE " + table, [](const nlmsghdr*) {}, &err, &error);
-  CHECK_MESSAGE((ok || err == ENOENT), error);
-  return ok;
+  bool exists = false;
+  CHECK_MESSAGE(nft::TableExists(&s, NFPROTO_IPV4, table, &exists, &error), error);
+  return exists;
 }
 
 // An "outside" network: a namespace behind a veth with 192.0.2.2, the
@@ -294,14 +287,27 @@ TEST_CASE("podnet bridge: teardown releases, reopening adopts and reconciles, ki
     CHECK(network->Teardown("never-seen", &error));
     CHECK(SetupPod(network.get(), "pod-b", ns_b) != ip_b);  // released, and not reused at once
   }
+  // A crash right after an address was recorded for pod-d, before its
+  // veth: the sandbox still exists, so the record stays and Setup uses it.
+  std::string ns_d = sandboxes.Make("pod-d");
+  uint32_t crashed;
+  {
+    std::unique_ptr<Ipam> ipam;
+    Ipv4Prefix range;
+    REQUIRE(ParseIpv4Prefix("10.42.4.0/24", &range, &error));
+    REQUIRE(Ipam::Open(dir.path() + "/agent/podnet/addresses", range, &ipam, &error));
+    REQUIRE(ipam->Allocate("pod-d", &crashed, &error));
+  }
   // pod-c's sandbox goes while the network is closed: reopening gives its
   // address back and adopts the rest as they are.
   sandboxes.Remove("pod-c");
   auto network = Open(dir.path(), "10.42.4.0/24");
   CHECK(std::filesystem::exists(dir.path() + "/agent/podnet/addresses/" + ip_a));
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path() + "/agent/podnet/addresses"),
-                      std::filesystem::directory_iterator{}) == 2);
+                      std::filesystem::directory_iterator{}) == 3);
   CHECK(SetupPod(network.get(), "pod-a", ns_a) == ip_a);
+  CHECK(SetupPod(network.get(), "pod-d", ns_d) == FormatIpv4(crashed));
+  CHECK(LinkExists("eth0", ns_d));
   Listener in_a(ns_a, "0.0.0.0", 8080);
   CHECK_FALSE(ConnectAndSee("", ip_a, 8080, in_a).empty());
 
