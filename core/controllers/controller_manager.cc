@@ -1,5 +1,6 @@
 #include "core/controllers/controller_manager.h"
 
+#include "core/controllers/garbage_collector.h"
 #include "core/controllers/namespace_controller.h"
 #include "core/controllers/node_ipam_controller.h"
 #include "core/controllers/root_ca_publisher.h"
@@ -15,6 +16,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   service_accounts_ = std::make_unique<ServiceAccountController>(client, &informers_, opts_.log);
   root_ca_ = std::make_unique<RootCAPublisher>(client, &informers_, opts_.ca_pem, opts_.log);
   namespaces_ = std::make_unique<NamespaceController>(client, &informers_, opts_.log);
+  garbage_collector_ = std::make_unique<GarbageCollector>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -41,10 +43,12 @@ void ControllerManager::Start() {
   root_ca_->Start();
   namespaces_->Start();
   if (node_ipam_) node_ipam_->Start();
+  garbage_collector_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  garbage_collector_->Stop();
   if (node_ipam_) node_ipam_->Stop();
   namespaces_->Stop();
   root_ca_->Stop();

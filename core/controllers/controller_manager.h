@@ -11,6 +11,7 @@
 
 namespace kubit::controllers {
 
+class GarbageCollector;
 class NamespaceController;
 class NodeIpamController;
 class RootCAPublisher;
@@ -40,6 +41,7 @@ class ControllerManager {
   std::unique_ptr<RootCAPublisher> root_ca_;
   std::unique_ptr<NamespaceController> namespaces_;
   std::unique_ptr<NodeIpamController> node_ipam_;  // null without a cluster CIDR
+  std::unique_ptr<GarbageCollector> garbage_collector_;
 };
 
 }  // namespace kubit::controllers
