@@ -35,6 +35,13 @@ void ParseError(const nlmsghdr* h, int* err, std::string* ext_msg) {
   *ext_msg = tlv.String(NLMSGERR_ATTR_MSG);
 }
 
+// "<what>: <strerror>" plus the kernel's extended-ack message when present.
+std::string ErrorText(const std::string& what, int err, const std::string& ext_msg) {
+  std::string s = what + ": " + strerror(err);
+  if (!ext_msg.empty()) s += " (" + ext_msg + ")";
+  return s;
+}
+
 }  // namespace
 
 Message::Message(uint16_t type, uint16_t flags) : buf_(NLMSG_HDRLEN, 0) {
@@ -119,12 +126,6 @@ uint32_t Attrs::U32(uint16_t type, uint32_t fallback) const {
   uint32_t x;
   memcpy(&x, v->data(), 4);
   return x;
-}
-
-std::string ErrorText(const std::string& what, int err, const std::string& ext_msg) {
-  std::string s = what + ": " + strerror(err);
-  if (!ext_msg.empty()) s += " (" + ext_msg + ")";
-  return s;
 }
 
 Socket::~Socket() {

@@ -88,7 +88,4 @@ class Socket {
   std::vector<uint8_t> buf_;
 };
 
-// "<what>: <strerror>" plus the kernel's extended-ack message when present.
-std::string ErrorText(const std::string& what, int err, const std::string& ext_msg);
-
 }  // namespace kubit::net::netlink

@@ -33,7 +33,6 @@ Link ParseLink(const nlmsghdr* h) {
   Link l;
   const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
   l.index = ifi->ifi_index;
-  l.up = ifi->ifi_flags & IFF_UP;
   size_t off = NLMSG_LENGTH(sizeof(ifinfomsg));
   Attrs a = Attrs::Parse(reinterpret_cast<const uint8_t*>(h) + NLMSG_ALIGN(off), h->nlmsg_len - NLMSG_ALIGN(off));
   l.name = a.String(IFLA_IFNAME);

@@ -19,7 +19,6 @@ struct Link {
   std::string kind;  // "bridge", "veth", ... (IFLA_INFO_KIND); empty for lo and plain devices
   int mtu = 0;
   int master = 0;    // the bridge a port is attached to
-  bool up = false;
 };
 
 // `mac` (6 bytes, or empty): a fixed address, which the bridge then keeps

@@ -78,13 +78,6 @@ Expr Meta(uint32_t key, uint32_t dreg) {
           }};
 }
 
-Expr Ct(uint32_t key, uint32_t dreg) {
-  return {"ct", [=](Message* m) {
-            m->PutBe32(NFTA_CT_KEY, key);
-            m->PutBe32(NFTA_CT_DREG, dreg);
-          }};
-}
-
 Expr Ct(uint32_t key, uint8_t direction, uint32_t dreg) {
   return {"ct", [=](Message* m) {
             m->PutBe32(NFTA_CT_KEY, key);

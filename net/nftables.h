@@ -30,7 +30,6 @@ Expr Payload(uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg);
 Expr Cmp(uint32_t op, uint32_t sreg, const std::string& data);
 Expr Bitwise(uint32_t sreg, uint32_t dreg, const std::string& mask, const std::string& xor_);
 Expr Meta(uint32_t key, uint32_t dreg);
-Expr Ct(uint32_t key, uint32_t dreg);
 // A directional conntrack key (NFT_CT_PROTO_DST, ...) of one direction.
 Expr Ct(uint32_t key, uint8_t direction, uint32_t dreg);
 Expr Fib(uint32_t result, uint32_t flags, uint32_t dreg);

@@ -358,7 +358,8 @@ bool BridgePodNetwork::SyncRules(std::string* error) {
     for (const PortMapping& p : ports) {
       if (p.host_port <= 0 || p.host_port > 65535 || p.container_port <= 0 || p.container_port > 65535) continue;
       uint32_t host_ip = 0;
-      bool specific = !p.host_ip.empty() && ParseIpv4(p.host_ip, &host_ip) && host_ip != 0;
+      if (!p.host_ip.empty() && !ParseIpv4(p.host_ip, &host_ip)) continue;  // an IPv6 hostIP: not ours
+      bool specific = host_ip != 0;
       nft::Rule rule = nft::Join({specific ? nft::IpDaddrIn({host_ip, 32}) : nft::DaddrIsLocal(),
                                   nft::L4Proto(ProtocolNumber(p.protocol)),
                                   nft::DestPort(static_cast<uint16_t>(p.host_port)),
