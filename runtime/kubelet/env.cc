@@ -250,8 +250,9 @@ bool BuildEnv(const Json& pod, const Json& container, const PodFacts& facts,
       std::string cname = ref.value("containerName", "");
       if (!cname.empty())
         for (const char* list : {"initContainers", "containers"})
-          for (const auto& c : pod["spec"].value(list, Json::array()))
-            if (c.value("name", "") == cname) target = &c;
+          if (pod["spec"].contains(list))  // not value(): target points into the pod
+            for (const auto& c : pod["spec"][list])
+              if (c.value("name", "") == cname) target = &c;
       if (!ResourceFieldValue(*target, facts, ref, &value, error)) return false;
     } else {
       bool is_secret = from.contains("secretKeyRef");

@@ -110,8 +110,9 @@ bool DownwardPayload(const Json& pod, const Json& src, int default_mode, const V
       std::string cname = ref.value("containerName", "");
       const Json* target = nullptr;
       for (const char* list : {"initContainers", "containers"})
-        for (const auto& c : pod["spec"].value(list, Json::array()))
-          if (c.value("name", "") == cname) target = &c;
+        if (pod["spec"].contains(list))  // not value(): target points into the pod
+          for (const auto& c : pod["spec"][list])
+            if (c.value("name", "") == cname) target = &c;
       if (!target) {
         *error = "container " + cname + " not found for resourceFieldRef";
         return false;
