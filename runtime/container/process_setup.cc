@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -123,6 +124,15 @@ std::vector<std::string> ProcessEnv(const std::vector<std::string>& env, const s
 
 void ExecProcess(const std::vector<std::string>& args, const std::vector<std::string>& env,
                  std::string* error) {
+  // The process starts with every signal deliverable and at its default
+  // action, as runc does: a mask or an ignored signal inherited from the
+  // starter (kubit server blocks SIGTERM for its sigwait, and ignores
+  // SIGPIPE) would survive execve and make the container deaf to them.
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   std::vector<char*> argv, envp;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
