@@ -2,6 +2,7 @@
 
 #include "core/controllers/garbage_collector.h"
 #include "core/controllers/namespace_controller.h"
+#include "core/controllers/replicaset_controller.h"
 #include "core/controllers/node_ipam_controller.h"
 #include "core/controllers/root_ca_publisher.h"
 #include "core/controllers/serviceaccount_controller.h"
@@ -17,6 +18,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   root_ca_ = std::make_unique<RootCAPublisher>(client, &informers_, opts_.ca_pem, opts_.log);
   namespaces_ = std::make_unique<NamespaceController>(client, &informers_, opts_.log);
   garbage_collector_ = std::make_unique<GarbageCollector>(client, &informers_, opts_.log);
+  replicasets_ = std::make_unique<ReplicaSetController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -44,10 +46,12 @@ void ControllerManager::Start() {
   namespaces_->Start();
   if (node_ipam_) node_ipam_->Start();
   garbage_collector_->Start();
+  replicasets_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  replicasets_->Stop();
   garbage_collector_->Stop();
   if (node_ipam_) node_ipam_->Stop();
   namespaces_->Stop();

@@ -13,6 +13,7 @@ namespace kubit::controllers {
 
 class GarbageCollector;
 class NamespaceController;
+class ReplicaSetController;
 class NodeIpamController;
 class RootCAPublisher;
 class ServiceAccountController;
@@ -42,6 +43,7 @@ class ControllerManager {
   std::unique_ptr<NamespaceController> namespaces_;
   std::unique_ptr<NodeIpamController> node_ipam_;  // null without a cluster CIDR
   std::unique_ptr<GarbageCollector> garbage_collector_;
+  std::unique_ptr<ReplicaSetController> replicasets_;
 };
 
 }  // namespace kubit::controllers
