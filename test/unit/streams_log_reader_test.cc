@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -105,15 +106,18 @@ TEST_CASE("streams logs: follow reads across a rotation until the container exit
   // Small files: the writer rotates every few lines.
   REQUIRE(w.Open(p.c_str(), 200, 3, &error));
   std::atomic<bool> running{true};
-  std::atomic<int> written{0};
+  std::mutex mu;
   std::string out;
+  auto seen = [&](const std::string& s) {
+    std::lock_guard<std::mutex> l(mu);
+    return out.find(s) != std::string::npos;
+  };
   std::thread writer([&] {
     for (int i = 0; i < 30; i++) {
       std::string line = "message " + std::to_string(i) + "\n";
       w.Write(rc::LogStream::kStdout, line.data(), line.size(), timespec{1714564800 + i, 0});
-      written++;
       // Leave the reader time to catch up, so that it never misses a whole file.
-      while (i % 3 == 2 && out.find("message " + std::to_string(i)) == std::string::npos)
+      while (i % 3 == 2 && !seen("message " + std::to_string(i)))
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     running = false;
@@ -121,7 +125,6 @@ TEST_CASE("streams logs: follow reads across a rotation until the container exit
   LogOptions o;
   o.follow = true;
   LogSink sink;
-  std::mutex mu;
   sink.write = [&](const std::string& s) {
     std::lock_guard<std::mutex> l(mu);
     out += s;
