@@ -31,6 +31,28 @@ Lookup PodManager::GetObject(const std::string& resource, const std::string& ns,
   return Lookup::kError;
 }
 
+net::PodNetwork* PodManager::Network(std::string* error) {
+  std::lock_guard<std::mutex> lock(network_mu_);
+  if (network_) return network_.get();
+  Json node;
+  client::Status s = client_->Get({"", "v1", "nodes"}, "", opts_.node_name, &node);
+  if (!s.ok()) {
+    *error = "cannot read node " + opts_.node_name + " for its podCIDR: " + s.message();
+    return nullptr;
+  }
+  net::PodNetworkOptions o;
+  o.data_dir = runtime_->data_dir();
+  o.pod_cidr = node.value("spec", Json::object()).value("podCIDR", "");
+  o.cluster_cidr = opts_.cluster_cidr;
+  if (o.pod_cidr.empty()) {
+    *error = "node " + opts_.node_name + " has no podCIDR yet";
+    return nullptr;
+  }
+  if (!net::OpenBridgePodNetwork(o, &network_, error)) return nullptr;
+  opts_.log("pod network on " + o.pod_cidr);
+  return network_.get();
+}
+
 bool PodManager::Start(std::string* error) {
   img::ImageStoreOptions io;
   io.data_dir = opts_.data_dir;
@@ -48,7 +70,7 @@ bool PodManager::Start(std::string* error) {
   deps_.client = client_;
   deps_.runtime = runtime_.get();
   deps_.images = images_.get();
-  deps_.network = opts_.network;
+  if (opts_.pod_network) deps_.network = [this](std::string* e) { return Network(e); };
   deps_.events = events_.get();
   deps_.objects = [this](const std::string& r, const std::string& ns, const std::string& n, Json* out,
                          std::string* e) { return GetObject(r, ns, n, out, e); };

@@ -36,7 +36,8 @@ struct PodManagerOptions {
   std::string host_ip;
   std::string private_registry;  // registries.yaml
   DnsSettings dns;
-  net::PodNetwork* network = nullptr;  // null: no pod network yet (loopback only)
+  bool pod_network = true;  // false: pods get only loopback and no IP
+  std::string cluster_cidr;  // every node's pods (not masqueraded among themselves)
   std::function<void(const std::string&)> log;
   std::chrono::seconds housekeeping{60};
 };
@@ -67,6 +68,8 @@ class PodManager {
   void OnPod(const client::ObjectPtr& pod, bool deleted);
   void Housekeeping();
   void CollectGarbage();
+  // The bridge network for the Node's podCIDR, opened on first use.
+  net::PodNetwork* Network(std::string* error);
   Lookup GetObject(const std::string& resource, const std::string& ns, const std::string& name,
                    nlohmann::json* out, std::string* error);
 
@@ -77,6 +80,8 @@ class PodManager {
   std::unique_ptr<EventRecorder> events_;
   KubeletDeps deps_;
   std::unique_ptr<client::Informer> pods_;
+  std::mutex network_mu_;
+  std::unique_ptr<net::PodNetwork> network_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -284,13 +284,15 @@ bool PodWorker::EnsureSandbox(const Json& pod, std::string* error) {
   if (host_net) {
     pod_ip_ = deps_->host_ip;
   } else if (deps_->network && pod_ip_.empty()) {
+    net::PodNetwork* network = deps_->network(error);
+    if (!network) return false;
     std::vector<net::PortMapping> ports;
     for (const auto& c : pod["spec"].value("containers", Json::array()))
       for (const auto& p : c.value("ports", Json::array()))
         if (p.value("hostPort", 0) > 0)
           ports.push_back({p.value("protocol", "TCP"), p.value("containerPort", 0),
                            p.value("hostPort", 0), p.value("hostIP", "")});
-    if (!deps_->network->Setup(sid, dir + "/net", ports, &pod_ip_, error)) return false;
+    if (!network->Setup(sid, dir + "/net", ports, &pod_ip_, error)) return false;
   }
   return true;
 }
@@ -930,9 +932,12 @@ bool RemovePodResources(const KubeletDeps& deps, const std::string& uid,
       ok = false;
     }
   }
-  if (deps.network && !deps.network->Teardown(SandboxId(uid), &why)) {
-    *error = why;
-    ok = false;
+  if (deps.network) {
+    net::PodNetwork* network = deps.network(&why);
+    if (!network || !network->Teardown(SandboxId(uid), &why)) {
+      *error = why;
+      ok = false;
+    }
   }
   if (!ctr::RemoveSandbox(deps.data_dir, SandboxId(uid), &why)) {
     *error = why;

@@ -48,7 +48,9 @@ struct KubeletDeps {
   client::Client* client = nullptr;
   runtime::container::Runtime* runtime = nullptr;
   runtime::image::ImageStore* images = nullptr;
-  net::PodNetwork* network = nullptr;  // null: pods get a loopback-only namespace, no IP
+  // The node's pod network, opened on first use (it needs the Node's
+  // podCIDR); null function: pods get a loopback-only namespace, no IP.
+  std::function<net::PodNetwork*(std::string* error)> network;
   EventRecorder* events = nullptr;
   ObjectSource objects;
   std::string node_name, data_dir, host_ip;

@@ -165,6 +165,18 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - name: httpd
+    image: busybox:e2e
+    command: [sh, -c, 'mkdir -p /www && echo it works > /www/index.html && exec httpd -f -p 8080 -h /www']
+    ports: [{containerPort: 8080, name: http}]
+    readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+    livenessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: graceful}
 spec:
   terminationGracePeriodSeconds: 20
@@ -191,6 +203,20 @@ assert_eq "$(jp hello '{.status.hostIP}')" "$(kubectl get node -o jsonpath='{.it
 k get events --field-selector involvedObject.name=hello -o 'jsonpath={range .items[*]}{.reason}:{.source.component}{"\n"}{end}'
 for r in Pulled:kubelet Created:kubelet Started:kubelet; do assert_contains "$OUT" "$r" "hello's events"; done
 hello_id=$(jp hello '{.status.containerStatuses[0].containerID}')
+
+step "pod IPs from the node's podCIDR; httpGet and tcpSocket probes; pod to pod"
+k wait --for=condition=Ready pod/web --timeout=30s
+assert_rc 0 "web Ready (httpGet readiness probe)"
+web_ip=$(jp web '{.status.podIP}')
+assert_match "$web_ip" '^10\.42\.0\.[0-9]+$' "web's podIP"
+assert_eq "$(jp web '{.status.podIPs[0].ip}')" "$web_ip" "podIPs"
+hello_cid=$(jp hello '{.status.containerStatuses[0].containerID}')
+run "$KUBIT" ctr --data-dir "$data" exec "${hello_cid#kubit://}" wget -q -O - "http://$web_ip:8080/index.html"
+assert_eq "$OUT" "it works" "hello fetching from web"
+run "$KUBIT" ctr --data-dir "$data" exec "${hello_cid#kubit://}" cat /etc/hosts /etc/resolv.conf
+assert_match "$OUT" "^$(jp hello '{.status.podIP}')"$'\t'"hello$" "/etc/hosts"
+assert_contains "$OUT" "search default.svc.cluster.local svc.cluster.local cluster.local" "resolv.conf"
+assert_contains "$OUT" "nameserver 10.43.0.10" "resolv.conf"
 
 step "restartPolicy Never: Failed with reason Error and the termination message"
 wait_for 20 "never Failed" phase_is never Failed
