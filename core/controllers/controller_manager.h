@@ -12,6 +12,7 @@
 namespace kubit::controllers {
 
 class GarbageCollector;
+class JobController;
 class NamespaceController;
 class ReplicaSetController;
 class NodeIpamController;
@@ -44,6 +45,7 @@ class ControllerManager {
   std::unique_ptr<NodeIpamController> node_ipam_;  // null without a cluster CIDR
   std::unique_ptr<GarbageCollector> garbage_collector_;
   std::unique_ptr<ReplicaSetController> replicasets_;
+  std::unique_ptr<JobController> jobs_;
 };
 
 }  // namespace kubit::controllers
