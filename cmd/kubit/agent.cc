@@ -22,6 +22,8 @@
 #include "core/client/client.h"
 #include "runtime/kubelet/join.h"
 #include "runtime/kubelet/node_status.h"
+#include "runtime/kubelet/stream_server.h"
+#include "runtime/kubelet/tunnel_client.h"
 
 namespace kubit::cmd {
 
@@ -193,11 +195,19 @@ int AgentCommand(const Args& args) {
     Log(Level::kError, "agent", error);
     return 1;
   }
+  // logs and exec: the API server reaches this kubelet through a tunnel
+  // the board opens, so a board behind NAT works.
+  kubelet::StreamServer streams(data_dir);
+  kubelet::TunnelClient tunnel(
+      kubelet::TunnelConnectFor(config), [&streams](net::Conn* c) { streams.Serve(c); },
+      [](const std::string& m) { Log(Level::kInfo, "kubelet", m); });
+  tunnel.Start();
   Log(Level::kInfo, "agent", "ready");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
+  tunnel.Stop();
   pods.Stop();
   node.Stop();
   return 0;

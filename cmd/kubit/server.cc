@@ -22,6 +22,8 @@
 #include "core/scheduler/scheduler.h"
 #include "net/ipam_ipv4.h"
 #include "runtime/kubelet/node_status.h"
+#include "runtime/kubelet/stream_server.h"
+#include "runtime/kubelet/tunnel_client.h"
 #include "store/store.h"
 
 namespace kubit::cmd {
@@ -210,6 +212,8 @@ int ServerCommand(const Args& args) {
   std::unique_ptr<client::Client> node_client;
   std::unique_ptr<kubelet::NodeStatus> node;
   std::unique_ptr<kubelet::PodManager> pods;
+  std::unique_ptr<kubelet::StreamServer> streams;
+  std::unique_ptr<kubelet::TunnelClient> tunnel;
   if (!disable_agent) {
     client::Config nc = client::InProcessConfig(
         api.InProcessDialer("system:node:" + agent.node_name, {"system:nodes"}));
@@ -224,6 +228,12 @@ int ServerCommand(const Args& args) {
       Log(Level::kError, "server", error);
       return 1;
     }
+    // logs and exec of this node's pods, through the same tunnel as an agent's.
+    streams = std::make_unique<kubelet::StreamServer>(data_dir);
+    tunnel = std::make_unique<kubelet::TunnelClient>(
+        kubelet::TunnelConnectFor(nc), [s = streams.get()](net::Conn* c) { s->Serve(c); },
+        [](const std::string& m) { Log(Level::kInfo, "kubelet", m); });
+    tunnel->Start();
   }
   // The scheduler, as system:kube-scheduler over the in-process
   // transport, with informers of its own.
@@ -245,6 +255,7 @@ int ServerCommand(const Args& args) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
+  if (tunnel) tunnel->Stop();
   if (pods) pods->Stop();
   if (node) node->Stop();
   scheduler_informers.Stop();  // first: informers cannot drop the scheduler's handlers

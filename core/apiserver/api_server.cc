@@ -55,6 +55,10 @@ Json ResourceList(const std::string& group, const std::string& version) {
       resources.push_back({{"name", "pods/eviction"}, {"singularName", ""}, {"namespaced", true},
                            {"group", "policy"}, {"version", "v1"}, {"kind", "Eviction"},
                            {"verbs", {"create"}}});
+      resources.push_back({{"name", "pods/exec"}, {"singularName", ""}, {"namespaced", true},
+                           {"kind", "PodExecOptions"}, {"verbs", {"create", "get"}}});
+      resources.push_back({{"name", "pods/log"}, {"singularName", ""}, {"namespaced", true},
+                           {"kind", "Pod"}, {"verbs", {"get"}}});
     }
     if (t.kind == "Namespace" && t.group.empty())
       resources.push_back({{"name", "namespaces/finalize"}, {"singularName", ""},
@@ -150,7 +154,8 @@ ApiServer::ApiServer(ApiServerOptions options, store::Store* state, const Cluste
       reviews_(&authn_, &rbac_, [this](const Attributes& a) { return Authorize(a); }, state),
       crds_(state),
       rest_(state, opts_.rest),
-      join_(pki, state) {}
+      join_(pki, state),
+      streams_(state, &tunnels_) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -436,6 +441,18 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
       info.verb == "create")
     return reviews_.ServeToken(info, req, resp);
   if (info.type && info.type->create_only) return reviews_.Serve(info, user, req, resp);
+  if (info.type && info.type->kind == "Pod" && info.type->group.empty() && !info.name.empty() &&
+      (info.subresource == "log" || info.subresource == "exec")) {
+    if (info.subresource == "log" && info.verb != "get")
+      return SendError(resp, ApiError::MethodNotAllowed("pods/log is read with GET"));
+    // kubectl's WebSocket exec is a GET: it must also be allowed to
+    // create pods/exec, as upstream checks since 1.31.
+    if (info.subresource == "exec" && info.verb != "create") {
+      a.verb = "create";
+      if (!Authorize(a)) return SendError(resp, ApiError::Forbidden(ForbiddenMessage(a)));
+    }
+    return streams_.Serve(info, req, resp);
+  }
   rest_.Serve(info, req, resp);
 }
 

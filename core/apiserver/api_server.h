@@ -16,6 +16,7 @@
 #include "core/apiserver/node_authorizer.h"
 #include "core/apiserver/node_join.h"
 #include "core/apiserver/node_tunnel.h"
+#include "core/apiserver/pod_streams.h"
 #include "core/apiserver/rbac.h"
 #include "core/apiserver/rest.h"
 #include "core/apiserver/reviews.h"
@@ -72,6 +73,7 @@ class ApiServer {
   Rest rest_;
   NodeJoin join_;
   NodeTunnels tunnels_;
+  PodStreams streams_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

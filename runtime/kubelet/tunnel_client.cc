@@ -243,7 +243,9 @@ bool TunnelClient::Control(std::string* error) {
   for (;;) {
     long n = conn->Read(buf, sizeof(buf));
     if (n <= 0) {
-      *error = n == 0 ? "closed by the server" : "no word from the server for 90 s or a read error";
+      *error = n == 0                                   ? "closed by the server"
+               : errno == EAGAIN || errno == EWOULDBLOCK ? "no word from the server for 90 s"
+                                                          : std::string("read: ") + strerror(errno);
       return done(true);
     }
     line.append(buf, static_cast<size_t>(n));
