@@ -1,5 +1,6 @@
 #include "core/controllers/controller_manager.h"
 
+#include "core/controllers/deployment_controller.h"
 #include "core/controllers/garbage_collector.h"
 #include "core/controllers/job_controller.h"
 #include "core/controllers/namespace_controller.h"
@@ -20,6 +21,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   namespaces_ = std::make_unique<NamespaceController>(client, &informers_, opts_.log);
   garbage_collector_ = std::make_unique<GarbageCollector>(client, &informers_, opts_.log);
   replicasets_ = std::make_unique<ReplicaSetController>(client, &informers_, opts_.log);
+  deployments_ = std::make_unique<DeploymentController>(client, &informers_, opts_.log);
   jobs_ = std::make_unique<JobController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
@@ -49,12 +51,14 @@ void ControllerManager::Start() {
   if (node_ipam_) node_ipam_->Start();
   garbage_collector_->Start();
   replicasets_->Start();
+  deployments_->Start();
   jobs_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
   jobs_->Stop();
+  deployments_->Stop();
   replicasets_->Stop();
   garbage_collector_->Stop();
   if (node_ipam_) node_ipam_->Stop();

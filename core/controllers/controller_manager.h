@@ -11,6 +11,7 @@
 
 namespace kubit::controllers {
 
+class DeploymentController;
 class GarbageCollector;
 class JobController;
 class NamespaceController;
@@ -45,6 +46,7 @@ class ControllerManager {
   std::unique_ptr<NodeIpamController> node_ipam_;  // null without a cluster CIDR
   std::unique_ptr<GarbageCollector> garbage_collector_;
   std::unique_ptr<ReplicaSetController> replicasets_;
+  std::unique_ptr<DeploymentController> deployments_;
   std::unique_ptr<JobController> jobs_;
 };
 
