@@ -1,5 +1,6 @@
 #include "core/controllers/controller_manager.h"
 
+#include "core/controllers/cronjob_controller.h"
 #include "core/controllers/deployment_controller.h"
 #include "core/controllers/garbage_collector.h"
 #include "core/controllers/job_controller.h"
@@ -23,6 +24,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   replicasets_ = std::make_unique<ReplicaSetController>(client, &informers_, opts_.log);
   deployments_ = std::make_unique<DeploymentController>(client, &informers_, opts_.log);
   jobs_ = std::make_unique<JobController>(client, &informers_, opts_.log);
+  cronjobs_ = std::make_unique<CronJobController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -53,10 +55,12 @@ void ControllerManager::Start() {
   replicasets_->Start();
   deployments_->Start();
   jobs_->Start();
+  cronjobs_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  cronjobs_->Stop();
   jobs_->Stop();
   deployments_->Stop();
   replicasets_->Stop();

@@ -11,6 +11,7 @@
 
 namespace kubit::controllers {
 
+class CronJobController;
 class DeploymentController;
 class GarbageCollector;
 class JobController;
@@ -48,6 +49,7 @@ class ControllerManager {
   std::unique_ptr<ReplicaSetController> replicasets_;
   std::unique_ptr<DeploymentController> deployments_;
   std::unique_ptr<JobController> jobs_;
+  std::unique_ptr<CronJobController> cronjobs_;
 };
 
 }  // namespace kubit::controllers

@@ -1,6 +1,8 @@
 #include "core/controllers/cron_schedule.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <vector>
 
 namespace kubit::controllers {
@@ -82,6 +84,34 @@ bool Field(const std::string& field, const Bounds& b, uint64_t* bits, std::strin
 
 bool Has(uint64_t bits, int v) { return (bits >> v) & 1; }
 
+// Go's time.ParseDuration, in nanoseconds ("1h30m", "1.5s", "-2m").
+bool ParseDuration(const std::string& text, double* nanos) {
+  static const struct { const char* unit; double ns; } kUnits[] = {
+      {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  std::string s = text;
+  double sign = 1;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) sign = s[0] == '-' ? -1 : 1, s.erase(0, 1);
+  if (s == "0") return *nanos = 0, true;
+  if (s.empty()) return false;
+  double total = 0;
+  while (!s.empty()) {
+    size_t i = 0;
+    while (i < s.size() && (isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) i++;
+    if (i == 0 || s.substr(0, i) == ".") return false;
+    double value = atof(s.substr(0, i).c_str());
+    size_t j = i;
+    while (j < s.size() && !isdigit(static_cast<unsigned char>(s[j])) && s[j] != '.') j++;
+    const std::string unit = s.substr(i, j - i);
+    bool known = false;
+    for (const auto& u : kUnits)
+      if (unit == u.unit) total += value * u.ns, known = true;
+    if (!known) return false;
+    s.erase(0, j);
+  }
+  *nanos = sign * total;
+  return true;
+}
+
 }  // namespace
 
 bool CronSchedule::Parse(const std::string& text, CronSchedule* out, std::string* error) {
@@ -89,6 +119,15 @@ bool CronSchedule::Parse(const std::string& text, CronSchedule* out, std::string
   while (!spec.empty() && isspace(static_cast<unsigned char>(spec.front()))) spec.erase(0, 1);
   while (!spec.empty() && isspace(static_cast<unsigned char>(spec.back()))) spec.pop_back();
   if (spec.empty()) return *error = "empty spec string", false;
+  if (spec.rfind("@every ", 0) == 0) {
+    double nanos = 0;
+    if (!ParseDuration(spec.substr(7), &nanos)) return *error = "failed to parse duration " + spec, false;
+    // robfig: at least a second, in whole seconds.
+    CronSchedule s;
+    s.every_ = std::max<int64_t>(1, static_cast<int64_t>(nanos / 1e9));
+    *out = s;
+    return true;
+  }
   if (spec[0] == '@') {
     static const struct { const char* name; const char* fields; } kDescriptors[] = {
         {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
@@ -120,6 +159,7 @@ bool CronSchedule::Parse(const std::string& text, CronSchedule* out, std::string
 }
 
 int64_t CronSchedule::Next(int64_t after, const TimeZone& zone) const {
+  if (every_ > 0) return after + every_;
   int64_t t = after + 1;
   bool added = false;
   const int year_limit = zone.ToWall(t).year + 5;

@@ -2,9 +2,11 @@
 // robfig/cron's standard parser: five fields (minute hour day-of-month
 // month day-of-week) of lists, ranges, steps, `*`/`?` and month and
 // weekday names, or one of @yearly @annually @monthly @weekly @daily
-// @midnight @hourly. (@every is left out: upstream's validation refuses it
-// for CronJobs.) Next follows robfig's Schedule.Next step for step, in the
-// CronJob's time zone, so jobs start at the instants upstream's would.
+// @midnight @hourly, or "@every <Go duration>" (upstream's validation uses
+// the same parser and accepts it, so its controller runs it too: every
+// period after the last run, in whole seconds). Next follows robfig's
+// Schedule.Next step for step, in the CronJob's time zone, so jobs start
+// at the instants upstream's would.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@ class CronSchedule {
 
  private:
   uint64_t minute_ = 0, hour_ = 0, dom_ = 0, month_ = 0, dow_ = 0;
+  int64_t every_ = 0;  // seconds; non-zero for @every
 };
 
 }  // namespace kubit::controllers

@@ -2,7 +2,10 @@
 # Jobs and CronJobs through kubectl against `kubit server`: a Job of three
 # completions, two at a time, completes (`kubectl wait --for=condition=complete`)
 # as its pods succeed; a Job whose pod fails past backoffLimit is Failed with
-# BackoffLimitExceeded. The pods are never scheduled (schedulerName
+# BackoffLimitExceeded; `kubectl create cronjob` is accepted and
+# `kubectl create job --from=cronjob/x` makes a Job from its template (cron
+# minutes are too slow for e2e: the schedule logic is unit-tested). The pods
+# are never scheduled (schedulerName
 # e2e-none): the test plays the kubelet through the status subresource.
 . "$(dirname "$0")/lib.sh"
 
@@ -81,5 +84,21 @@ k wait --for=condition=failed --timeout=20s job/boom
 assert_rc 0 "kubectl wait for failed"
 k get job boom -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason} {.status.failed}'
 assert_eq "$OUT" "BackoffLimitExceeded 1"
+
+step "kubectl create cronjob, and a Job from it"
+k create cronjob nightly --image=busybox --schedule="0 3 * * *" -- echo hi
+assert_rc 0
+k get cronjob nightly -o jsonpath='{.spec.schedule} {.spec.concurrencyPolicy} {.spec.suspend}'
+assert_eq "$OUT" "0 3 * * * Allow false"
+k create cronjob bad --image=busybox --schedule="61 * * * *" -- echo hi
+assert_fails "a minute out of range"
+assert_contains "$ERR" "end of range (61) above maximum (59)"
+k create job manual --from=cronjob/nightly
+assert_rc 0
+k get job manual -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.annotations.cronjob\.kubernetes\.io/instantiate}'
+assert_eq "$OUT" "CronJob/nightly manual"
+eventually running_pods manual 1 || fail "no pod for the Job made from the CronJob$(show_run)"
+k get cronjob nightly -o jsonpath='{.status.active}'
+assert_eq "$OUT" "" "a Job made by hand is not the CronJob's active run"
 
 finish

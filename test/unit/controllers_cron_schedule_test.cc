@@ -66,10 +66,16 @@ TEST_CASE("controllers cron schedule: descriptors") {
   CHECK(NextAfter("@monthly", "2026-05-04T10:07:00Z") == "2026-06-01T00:00:00Z");
   CHECK(NextAfter("@yearly", "2026-05-04T10:07:00Z") == "2027-01-01T00:00:00Z");
   CHECK(NextAfter("@annually", "2026-05-04T10:07:00Z") == "2027-01-01T00:00:00Z");
+  // @every: a fixed period after the given time, whole seconds, at least one.
+  CHECK(NextAfter("@every 1h30m", "2026-05-04T10:07:13Z") == "2026-05-04T11:37:13Z");
+  CHECK(NextAfter("@every 1.5m", "2026-05-04T10:07:13Z") == "2026-05-04T10:08:43Z");
+  CHECK(NextAfter("@every 500ms", "2026-05-04T10:07:13Z") == "2026-05-04T10:07:14Z");
 }
 
 TEST_CASE("controllers cron schedule: bad schedules") {
-  CHECK_FALSE(Parses("@every 1m"));  // not for CronJobs
+  CHECK_FALSE(Parses("@every"));
+  CHECK_FALSE(Parses("@every 5x"));
+  CHECK_FALSE(Parses("@often"));
   CHECK_FALSE(Parses("* * * *"));
   CHECK_FALSE(Parses("0 * * * * *"));
   CHECK_FALSE(Parses("60 * * * *"));
