@@ -2,6 +2,8 @@
 
 #include "core/controllers/cronjob_controller.h"
 #include "core/controllers/deployment_controller.h"
+#include "core/controllers/endpoints_controller.h"
+#include "core/controllers/endpointslice_controller.h"
 #include "core/controllers/garbage_collector.h"
 #include "core/controllers/job_controller.h"
 #include "core/controllers/namespace_controller.h"
@@ -23,6 +25,8 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   garbage_collector_ = std::make_unique<GarbageCollector>(client, &informers_, opts_.log);
   replicasets_ = std::make_unique<ReplicaSetController>(client, &informers_, opts_.log);
   deployments_ = std::make_unique<DeploymentController>(client, &informers_, opts_.log);
+  endpoints_ = std::make_unique<EndpointsController>(client, &informers_, opts_.log);
+  endpoint_slices_ = std::make_unique<EndpointSliceController>(client, &informers_, opts_.log);
   jobs_ = std::make_unique<JobController>(client, &informers_, opts_.log);
   cronjobs_ = std::make_unique<CronJobController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
@@ -54,6 +58,8 @@ void ControllerManager::Start() {
   garbage_collector_->Start();
   replicasets_->Start();
   deployments_->Start();
+  endpoints_->Start();
+  endpoint_slices_->Start();
   jobs_->Start();
   cronjobs_->Start();
 }
@@ -62,6 +68,8 @@ void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
   cronjobs_->Stop();
   jobs_->Stop();
+  endpoint_slices_->Stop();
+  endpoints_->Stop();
   deployments_->Stop();
   replicasets_->Stop();
   garbage_collector_->Stop();

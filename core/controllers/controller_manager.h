@@ -13,6 +13,8 @@ namespace kubit::controllers {
 
 class CronJobController;
 class DeploymentController;
+class EndpointSliceController;
+class EndpointsController;
 class GarbageCollector;
 class JobController;
 class NamespaceController;
@@ -48,6 +50,8 @@ class ControllerManager {
   std::unique_ptr<GarbageCollector> garbage_collector_;
   std::unique_ptr<ReplicaSetController> replicasets_;
   std::unique_ptr<DeploymentController> deployments_;
+  std::unique_ptr<EndpointsController> endpoints_;
+  std::unique_ptr<EndpointSliceController> endpoint_slices_;
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<CronJobController> cronjobs_;
 };
