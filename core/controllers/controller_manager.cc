@@ -1,6 +1,7 @@
 #include "core/controllers/controller_manager.h"
 
 #include "core/controllers/cronjob_controller.h"
+#include "core/controllers/daemonset_controller.h"
 #include "core/controllers/deployment_controller.h"
 #include "core/controllers/endpoints_controller.h"
 #include "core/controllers/endpointslice_controller.h"
@@ -29,6 +30,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   endpoint_slices_ = std::make_unique<EndpointSliceController>(client, &informers_, opts_.log);
   jobs_ = std::make_unique<JobController>(client, &informers_, opts_.log);
   cronjobs_ = std::make_unique<CronJobController>(client, &informers_, opts_.log);
+  daemonsets_ = std::make_unique<DaemonSetController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -62,10 +64,12 @@ void ControllerManager::Start() {
   endpoint_slices_->Start();
   jobs_->Start();
   cronjobs_->Start();
+  daemonsets_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  daemonsets_->Stop();
   cronjobs_->Stop();
   jobs_->Stop();
   endpoint_slices_->Stop();

@@ -12,6 +12,7 @@
 namespace kubit::controllers {
 
 class CronJobController;
+class DaemonSetController;
 class DeploymentController;
 class EndpointSliceController;
 class EndpointsController;
@@ -54,6 +55,7 @@ class ControllerManager {
   std::unique_ptr<EndpointSliceController> endpoint_slices_;
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<CronJobController> cronjobs_;
+  std::unique_ptr<DaemonSetController> daemonsets_;
 };
 
 }  // namespace kubit::controllers
