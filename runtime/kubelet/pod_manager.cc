@@ -5,6 +5,7 @@
 
 #include "runtime/kubelet/host_info.h"
 #include "runtime/kubelet/pod_naming.h"
+#include "runtime/kubelet/static_pods.h"
 
 namespace kubit::kubelet {
 
@@ -123,24 +124,29 @@ void PodManager::Stop() {
   for (auto& [uid, w] : workers) w->Stop();
 }
 
+void PodManager::StartWorker(const client::ObjectPtr& pod) {
+  std::string uid = (*pod)["metadata"].value("uid", "");
+  std::vector<std::string> adopted;
+  auto a = adoptable_.find(uid);
+  if (a != adoptable_.end()) {
+    adopted = a->second;
+    adoptable_.erase(a);
+  }
+  auto w = std::make_unique<PodWorker>(&deps_, uid, std::move(adopted));
+  w->Update(pod);
+  w->Start();
+  workers_[uid] = std::move(w);
+}
+
 void PodManager::OnPod(const client::ObjectPtr& pod, bool deleted) {
   std::string uid = (*pod)["metadata"].value("uid", "");
-  if (uid.empty()) return;
+  // A mirror pod only shows a static pod, whose worker runs from the file.
+  if (uid.empty() || IsMirrorPod(*pod)) return;
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return;
   auto it = workers_.find(uid);
   if (it == workers_.end()) {
-    if (deleted) return;  // never ran here; housekeeping removes leftovers
-    std::vector<std::string> adopted;
-    auto a = adoptable_.find(uid);
-    if (a != adoptable_.end()) {
-      adopted = a->second;
-      adoptable_.erase(a);
-    }
-    auto w = std::make_unique<PodWorker>(&deps_, uid, std::move(adopted));
-    w->Update(pod);
-    w->Start();
-    workers_[uid] = std::move(w);
+    if (!deleted) StartWorker(pod);  // a deleted one never ran here: housekeeping removes leftovers
     return;
   }
   if (deleted) it->second->Update(nullptr);
@@ -148,61 +154,154 @@ void PodManager::OnPod(const client::ObjectPtr& pod, bool deleted) {
 }
 
 void PodManager::Housekeeping() {
+  auto next_orphans = std::chrono::steady_clock::now();
   while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      auto wait = adopted_ ? opts_.housekeeping : std::chrono::seconds(1);
-      cv_.wait_for(lock, wait, [&] { return stopping_; });
-      if (stopping_) return;
+    SyncStaticPods();
+    if (pods_->HasSynced()) {
+      SyncMirrorPods();
+      if (std::chrono::steady_clock::now() >= next_orphans) {
+        CollectOrphans();
+        next_orphans = std::chrono::steady_clock::now() + opts_.housekeeping;
+      }
     }
-    if (!pods_->HasSynced()) continue;
-    // Workers whose pods are gone and torn down.
-    std::vector<std::unique_ptr<PodWorker>> done;
-    std::set<std::string> live;
+    std::unique_lock<std::mutex> lock(mu_);
+    // Until the first orphan pass, look every second for the informer's sync.
+    auto wait = adopted_ ? opts_.static_pods : std::chrono::seconds(1);
+    cv_.wait_for(lock, wait, [&] { return stopping_; });
+    if (stopping_) return;
+  }
+}
+
+void PodManager::SyncStaticPods() {
+  std::vector<std::string> errors;
+  std::vector<Json> found =
+      ReadStaticPods(runtime_->data_dir() + "/agent/pod-manifests", opts_.node_name, &errors);
+  std::string joined;
+  for (const auto& e : errors) joined += (joined.empty() ? "" : "; ") + e;
+  if (joined != static_errors_ && !joined.empty()) opts_.log("static pod manifests: " + joined);
+  static_errors_ = joined;
+  std::map<std::string, client::ObjectPtr> next;
+  for (auto& p : found) {
+    std::string uid = p["metadata"]["uid"];
+    auto old = static_pods_.find(uid);
+    // Unchanged manifests keep their object (config.seen and all).
+    next[uid] = old != static_pods_.end() ? old->second : std::make_shared<const Json>(std::move(p));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;
+  for (const auto& [uid, pod] : static_pods_)
+    if (!next.count(uid)) {
+      auto it = workers_.find(uid);
+      if (it != workers_.end()) it->second->Update(nullptr);
+      opts_.log("static pod " + (*pod)["metadata"].value("name", "") + " removed");
+    }
+  for (const auto& [uid, pod] : next)
+    if (!static_pods_.count(uid) && !workers_.count(uid)) {
+      opts_.log("static pod " + (*pod)["metadata"].value("name", "") + " from " +
+                runtime_->data_dir() + "/agent/pod-manifests");
+      StartWorker(pod);
+    }
+  // Mirrors of removed static pods are deleted by SyncMirrorPods; it needs
+  // to know them: keep the removed ones' names until then.
+  for (const auto& [uid, pod] : static_pods_)
+    if (!next.count(uid)) removed_static_.push_back(pod);
+  static_pods_ = std::move(next);
+}
+
+void PodManager::SyncMirrorPods() {
+  std::vector<client::ObjectPtr> statics, removed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [uid, pod] : static_pods_) statics.push_back(pod);
+    removed.swap(removed_static_);
+  }
+  std::set<std::string> wanted;
+  for (const auto& p : statics) wanted.insert(client::ObjectKey(*p));
+  client::DeleteOptions now;
+  now.grace_period_seconds = 0;
+  for (const auto& p : removed) {
+    std::string ns = (*p)["metadata"].value("namespace", ""), name = (*p)["metadata"].value("name", "");
+    client::ObjectPtr mirror = pods_->Get(ns, name);
+    if (mirror && IsMirrorPod(*mirror) && !wanted.count(client::ObjectKey(*p))) {
+      client::Status s = client_->Delete(kPods, ns, name, now);
+      if (!s.ok() && s.code() != 404) {
+        opts_.log("delete of mirror pod " + ns + "/" + name + ": " + s.message());
+        std::lock_guard<std::mutex> lock(mu_);
+        removed_static_.push_back(p);  // again next time
+      }
+    }
+  }
+  for (const auto& p : statics) {
+    std::string ns = (*p)["metadata"].value("namespace", ""), name = (*p)["metadata"].value("name", "");
+    std::string uid = (*p)["metadata"].value("uid", "");
+    client::ObjectPtr mirror = pods_->Get(ns, name);
+    if (mirror) {
+      if (!IsMirrorPod(*mirror)) continue;  // a pod of the API holds the name: leave it
+      const Json& ann = (*mirror)["metadata"]["annotations"];
+      if (ann.value(kConfigMirrorAnnotation, "") == uid && !(*mirror)["metadata"].contains("deletionTimestamp"))
+        continue;
+      // An old version of the manifest, or deleted by a user: made again.
+      client::Status s = client_->Delete(kPods, ns, name, now);
+      if (!s.ok() && s.code() != 404) continue;
+    }
+    client::Status s = client_->Create(kPods, ns, MirrorPod(*p));
+    if (s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto w = workers_.find(uid);
+      if (w != workers_.end()) w->second->ResendStatus();
+    } else if (s.code() != 409) {
+      opts_.log("mirror pod " + ns + "/" + name + ": " + s.message());
+    }
+  }
+}
+
+void PodManager::CollectOrphans() {
+  // Workers whose pods are gone and torn down.
+  std::vector<std::unique_ptr<PodWorker>> done;
+  std::set<std::string> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      if (it->second->finished()) {
+        done.push_back(std::move(it->second));
+        it = workers_.erase(it);
+      } else {
+        live.insert(it->first);
+        ++it;
+      }
+    }
+    adopted_ = true;
+  }
+  done.clear();  // joins their threads
+  // Containers of pods this node no longer has (deleted while kubit was
+  // down, or by a force delete) go, with their sandboxes and files.
+  std::vector<ctr::ContainerInfo> all;
+  std::string error;
+  std::map<std::string, std::vector<std::string>> orphans;
+  std::set<std::string> in_use;
+  if (runtime_->List(&all, &error)) {
+    for (const auto& c : all) {
+      in_use.insert(c.image);
+      std::string uid, name;
+      int n;
+      if (!ParseContainerId(c.id, &uid, &name, &n)) continue;
+      if (!live.count(uid)) orphans[uid].push_back(c.id);
+    }
+  }
+  for (const auto& [uid, ids] : orphans) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto it = workers_.begin(); it != workers_.end();) {
-        if (it->second->finished()) {
-          done.push_back(std::move(it->second));
-          it = workers_.erase(it);
-        } else {
-          live.insert(it->first);
-          ++it;
-        }
-      }
-      adopted_ = true;
+      if (workers_.count(uid)) continue;  // a worker appeared meanwhile
+      adoptable_.erase(uid);
     }
-    done.clear();  // joins their threads
-    // Containers of pods this node no longer has (deleted while kubit was
-    // down, or by a force delete) go, with their sandboxes and files.
-    std::vector<ctr::ContainerInfo> all;
-    std::string error;
-    std::map<std::string, std::vector<std::string>> orphans;
-    std::set<std::string> in_use;
-    if (runtime_->List(&all, &error)) {
-      for (const auto& c : all) {
-        in_use.insert(c.image);
-        std::string uid, name;
-        int n;
-        if (!ParseContainerId(c.id, &uid, &name, &n)) continue;
-        if (!live.count(uid)) orphans[uid].push_back(c.id);
-      }
-    }
-    for (const auto& [uid, ids] : orphans) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (workers_.count(uid)) continue;  // a worker appeared meanwhile
-        adoptable_.erase(uid);
-      }
-      opts_.log("removing containers of pod " + uid + ", which this node no longer has");
-      if (!RemovePodResources(deps_, uid, ids, 0, &error))
-        opts_.log("cleanup of pod " + uid + ": " + error);
-    }
-    std::vector<std::string> removed;
-    if (!images_->GarbageCollect({}, in_use, &removed, &error))
-      opts_.log("image garbage collection: " + error);
-    for (const auto& r : removed) opts_.log("image garbage collection removed " + r);
+    opts_.log("removing containers of pod " + uid + ", which this node no longer has");
+    if (!RemovePodResources(deps_, uid, ids, 0, &error))
+      opts_.log("cleanup of pod " + uid + ": " + error);
   }
+  std::vector<std::string> removed;
+  if (!images_->GarbageCollect({}, in_use, &removed, &error))
+    opts_.log("image garbage collection: " + error);
+  for (const auto& r : removed) opts_.log("image garbage collection removed " + r);
 }
 
 std::vector<PodManager::ContainerRef> PodManager::FindContainers(const std::string& ns,

@@ -1,6 +1,7 @@
 // PodManager: the kubelet's pods on one node. An informer of the pods bound
-// to this node (fieldSelector spec.nodeName=<node>) feeds one PodWorker per
-// pod uid. At start it imports the air-gap images (agent/images/), then,
+// to this node (fieldSelector spec.nodeName=<node>) and the static pod
+// manifests of agent/pod-manifests/ (static_pods.h, read every 5 s, with
+// their mirror pods kept in the API) feed one PodWorker per pod uid. At start it imports the air-gap images (agent/images/), then,
 // once the informer has synced, re-adopts the containers of pods that still
 // exist and removes those of pods that are gone (again every minute). It
 // also runs image garbage collection, sparing the images pods use.
@@ -40,6 +41,7 @@ struct PodManagerOptions {
   std::string cluster_cidr;  // every node's pods (not masqueraded among themselves)
   std::function<void(const std::string&)> log;
   std::chrono::seconds housekeeping{60};
+  std::chrono::seconds static_pods{5};
 };
 
 class PodManager {
@@ -67,7 +69,14 @@ class PodManager {
  private:
   void OnPod(const client::ObjectPtr& pod, bool deleted);
   void Housekeeping();
-  void CollectGarbage();
+  // Removes workers whose pods are gone, and containers of pods this node
+  // no longer has; image GC.
+  void CollectOrphans();
+  // Reads the manifests: starts, replaces and ends static pod workers.
+  void SyncStaticPods();
+  // Creates, replaces or deletes mirror pods to match the static pods.
+  void SyncMirrorPods();
+  void StartWorker(const client::ObjectPtr& pod);
   // The bridge network for the Node's podCIDR, opened on first use.
   net::PodNetwork* Network(std::string* error);
   Lookup GetObject(const std::string& resource, const std::string& ns, const std::string& name,
@@ -89,6 +98,9 @@ class PodManager {
   bool adopted_ = false;  // the first housekeeping after sync has run
   std::map<std::string, std::unique_ptr<PodWorker>> workers_;  // by uid
   std::map<std::string, std::vector<std::string>> adoptable_;  // uid -> container ids at start
+  std::map<std::string, client::ObjectPtr> static_pods_;       // by uid; housekeeping thread only
+  std::string static_errors_;                                  // the last ones logged
+  std::vector<client::ObjectPtr> removed_static_;              // whose mirrors go next
   std::thread housekeeping_;
 };
 

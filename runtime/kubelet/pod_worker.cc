@@ -178,6 +178,7 @@ struct PodWorker::Attempt {
   bool known = false;       // info was read
   bool start_error = false;  // the runtime could not start it: no container exists
   Terminated error_state;
+  int64_t failed_at_ns = 0;
 };
 
 struct PodWorker::Slot {
@@ -225,6 +226,13 @@ void PodWorker::Update(client::ObjectPtr pod) {
   std::lock_guard<std::mutex> lock(mu_);
   if (pod) pod_ = std::move(pod);
   else gone_ = true;
+  pod_changed_ = true;
+  cv_.notify_all();
+}
+
+void PodWorker::ResendStatus() {
+  resend_status_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
   pod_changed_ = true;
   cv_.notify_all();
 }
@@ -502,6 +510,7 @@ bool PodWorker::TryStart(const Json& pod, const Json& c, Slot* slot, int n) {
   if (!deps_->runtime->Start(spec, {}, &started, &error)) {
     // Counted as an attempt that ended at once, as containerd's StartError.
     a.start_error = true;
+    a.failed_at_ns = ctr::NowNs();
     std::string now = api::Now();
     a.error_state = {128, 0, "StartError", error, now, now, ""};
     slot->attempts[n] = a;
@@ -581,13 +590,7 @@ void PodWorker::HandleExited(const Json& pod, const Json& c, Slot* slot, bool re
   std::string name = c.value("name", "");
   const Attempt* a = slot->Latest();
   std::string key = uid_ + "/" + name;
-  auto finished = a->start_error ? std::chrono::system_clock::now() - std::chrono::seconds(0)
-                                 : SystemTimeOf(a->info.state.finished_at_ns);
-  if (a->start_error) {
-    struct tm t = {};
-    strptime(a->error_state.finished_at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &t);
-    finished = std::chrono::system_clock::from_time_t(timegm(&t));
-  }
+  auto finished = SystemTimeOf(a->start_error ? a->failed_at_ns : a->info.state.finished_at_ns);
   auto now = std::chrono::system_clock::now();
   if (crash_backoff_.InBackOffSince(key, finished, now)) {
     auto delay = crash_backoff_.Get(key);
@@ -861,7 +864,22 @@ PodView PodWorker::BuildView(const Json& pod) {
 
 void PodWorker::ReportStatus(const Json& pod) {
   PodView view = BuildView(pod);
-  Json old = pod.value("status", Json::object());
+  // Transition times carry over from what this worker last wrote (the
+  // informer's copy may lag; a static pod has none).
+  Json old = last_written_.is_object() ? last_written_ : pod.value("status", Json::object());
+  if (!old.contains("qosClass") && pod.contains("status") && pod["status"].contains("qosClass"))
+    old["qosClass"] = pod["status"]["qosClass"];
+  if (!old.contains("qosClass")) old["qosClass"] = QosClassOf(pod);
+  if (pod.contains("status") && pod["status"].contains("conditions"))
+    for (const auto& c : pod["status"]["conditions"])
+      if (c.value("type", "") == "PodScheduled") {
+        Json conds = Json::array();
+        for (const auto& o : old.value("conditions", Json::array()))
+          if (o.value("type", "") != "PodScheduled") conds.push_back(o);
+        conds.push_back(c);
+        old["conditions"] = conds;
+      }
+  if (resend_status_.exchange(false)) last_status_.clear();
   Json status = BuildPodStatus(pod, view, old, api::Now());
   std::string phase = status.value("phase", "");
   if (phase == "Succeeded" || phase == "Failed") terminal_ = true;
@@ -873,9 +891,15 @@ void PodWorker::ReportStatus(const Json& pod) {
   client::Status s = deps_->client->Patch(kPods, pod["metadata"].value("namespace", ""),
                                           pod["metadata"].value("name", ""), client::PatchType::kJson,
                                           patch.dump(), nullptr, {}, "status");
-  if (s.ok()) last_status_ = text;
-  else Log("status of pod " + pod["metadata"].value("namespace", "") + "/" +
-           pod["metadata"].value("name", "") + ": " + s.message());
+  if (s.ok()) {
+    last_status_ = text;
+    last_written_ = status;
+    status_error_.clear();
+  } else if (s.message() != status_error_) {  // once per error, not every second
+    status_error_ = s.message();
+    Log("status of pod " + pod["metadata"].value("namespace", "") + "/" +
+        pod["metadata"].value("name", "") + ": " + s.message());
+  }
 }
 
 void PodWorker::Terminate(const Json& pod, bool deleted_from_api) {

@@ -76,6 +76,9 @@ class PodWorker {
 
   // The latest pod object; null once it is gone from the API.
   void Update(client::ObjectPtr pod);
+  // Writes the status again at the next sync even if unchanged (a mirror
+  // pod was made anew).
+  void ResendStatus();
   void Start();
   // kubit is stopping: the thread ends; containers keep running.
   void Stop();
@@ -134,6 +137,9 @@ class PodWorker {
   std::string pod_ip_;
   std::string start_time_;
   std::string last_status_;  // JSON text last written
+  nlohmann::json last_written_;  // the status last written
+  std::atomic<bool> resend_status_{false};
+  std::string status_error_;  // the last failure to write it, logged once
   bool terminal_ = false;    // phase Succeeded or Failed reached
   Clock::time_point volumes_due_{};
   std::string volume_error_;

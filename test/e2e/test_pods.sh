@@ -13,7 +13,20 @@
 data="$E2E_TMP/data"
 mkdir -p "$data/agent/images"
 make_busybox_oci_tar "$data/agent/images/busybox.tar" busybox:e2e  # imported by the agent at start
-start_server "$data"
+mkdir -p "$data/agent/pod-manifests"
+cat >"$data/agent/pod-manifests/static.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: static}
+spec:
+  containers:
+  - {name: main, image: busybox:e2e, command: [sleep, "1000"]}
+YAML
+# A pod range of its own, so that a test beside this one (another
+# kubit's bridge on 10.42.0.0/24) does not take its routes.
+cidr_flags=()
+"$KUBIT" server --help 2>/dev/null | grep -q -- '--cluster-cidr' && cidr_flags=(--cluster-cidr 10.$((100 + RANDOM % 100)).0.0/16)
+start_server "$data" ${cidr_flags[@]+"${cidr_flags[@]}"}
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k() { run kubectl "$@"; }
 
@@ -165,6 +178,15 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: sidecar}
+spec:
+  initContainers:
+  - {name: proxy, image: busybox:e2e, restartPolicy: Always, command: [sh, -c, 'echo proxy up; exec sleep 1000']}
+  containers:
+  - {name: main, image: busybox:e2e, command: [sleep, "1000"]}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: web}
 spec:
   containers:
@@ -208,7 +230,7 @@ step "pod IPs from the node's podCIDR; httpGet and tcpSocket probes; pod to pod"
 k wait --for=condition=Ready pod/web --timeout=30s
 assert_rc 0 "web Ready (httpGet readiness probe)"
 web_ip=$(jp web '{.status.podIP}')
-assert_match "$web_ip" '^10\.42\.0\.[0-9]+$' "web's podIP"
+assert_match "$web_ip" '^10\.[0-9]+\.0\.[0-9]+$' "web's podIP"
 assert_eq "$(jp web '{.status.podIPs[0].ip}')" "$web_ip" "podIPs"
 hello_cid=$(jp hello '{.status.containerStatuses[0].containerID}')
 run "$KUBIT" ctr --data-dir "$data" exec "${hello_cid#kubit://}" wget -q -O - "http://$web_ip:8080/index.html"
@@ -239,6 +261,22 @@ wait_for 10 "init's log" log_has init main two
 assert_eq "$(grep -c 'stdout F' "$(log_file init main)")" 2 "lines of init's log"
 assert_match "$(cat "$(log_file init main)")" 'stdout F one' "init order"
 assert_eq "$(jp init '{.status.initContainerStatuses[*].state.terminated.reason}')" "Completed Completed" "init statuses"
+
+step "a sidecar (init container with restartPolicy Always) keeps running beside the app"
+k wait --for=condition=Ready pod/sidecar --timeout=20s
+assert_rc 0 "sidecar pod Ready"
+assert_eq "$(jp sidecar '{.status.initContainerStatuses[0].started}')" true "sidecar started"
+assert_match "$(jp sidecar '{.status.initContainerStatuses[0].state}')" running "sidecar state"
+
+step "a static pod from agent/pod-manifests runs, mirrored in the API"
+static=static-$(kubectl get node -o jsonpath='{.items[0].metadata.name}')
+wait_for 20 "the mirror pod Running" phase_is "$static" Running
+assert_match "$(jp "$static" '{.metadata.annotations}')" 'kubernetes.io/config.mirror' "mirror annotation"
+k delete pod "$static" --wait=false
+wait_for 20 "the mirror pod back" phase_is "$static" Running
+rm "$data/agent/pod-manifests/static.yaml"
+static_gone() { ! kubectl get pod "$static" >/dev/null 2>&1; }
+wait_for 20 "the static pod gone with its file" static_gone
 
 step "env from a ConfigMap, a Secret, envFrom with prefix and fieldRef"
 wait_for 20 "env's log" log_has env main 'color=blue pw=s3cr3t cfg_size=L node='
@@ -297,7 +335,7 @@ assert_fails "pod gone"
 step "kill -9 of the server: the pod keeps running and is re-adopted"
 restarts=$(jp hello '{.status.containerStatuses[0].restartCount}')
 kill_server
-start_server "$data"
+start_server "$data" ${cidr_flags[@]+"${cidr_flags[@]}"}
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k wait --for=condition=Ready pod/hello --timeout=20s
 assert_rc 0 "hello Ready after the restart"
