@@ -152,8 +152,10 @@ bool ExecInContainer(const ExecTarget& t, const ExecOptions& o, int* exit_code,
       if (o.tty) RunExecProcess(t, o, slave, slave, slave, true, errp[1]);
       RunExecProcess(t, o, o.stdin_fd, o.stdout_fd, o.stderr_fd, false, errp[1]);
     }
-    close(errp[1]);
-    if (slave >= 0) close(slave);
+    // This waiting process must not hold the caller's pipe ends (inherited,
+    // never exec'd, so CLOEXEC does not close them): a stdin pipe would
+    // never reach EOF while it waits.
+    close_range(3, ~0U, 0);
     int status;
     while (waitpid(b, &status, 0) < 0 && errno == EINTR) {
     }
@@ -168,7 +170,10 @@ bool ExecInContainer(const ExecTarget& t, const ExecOptions& o, int* exit_code,
   while ((n = read(errp[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
     if (n > 0) failure.append(buf, n);
   close(errp[0]);
-  if (failure.empty() && master >= 0) CopyPty(master, o.stdin_fd, o.stdout_fd);
+  if (failure.empty() && master >= 0) {
+    if (o.on_pty) o.on_pty(master);
+    CopyPty(master, o.stdin_fd, o.stdout_fd);
+  }
   if (master >= 0) close(master);
   int status;
   while (waitpid(a, &status, 0) < 0 && errno == EINTR) {
