@@ -1,13 +1,22 @@
 #include "runtime/kubelet/stream_server.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <vector>
 
 #include "net/http_server.h"
+#include "net/websocket.h"
 #include "runtime/kubelet/log_reader.h"
 #include "runtime/kubelet/pod_naming.h"
 
@@ -147,6 +156,202 @@ void ServeLogs(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
   ReadContainerLog(where.dir + "/" + std::to_string(attempt) + ".log", o, sink, &error);
 }
 
+// The channels of the Kubernetes WebSocket stream protocols (client-go
+// remotecommand): one byte before each binary message.
+enum Channel : uint8_t { kStdin = 0, kStdout = 1, kStderr = 2, kError = 3, kResize = 4, kClose = 255 };
+
+// The protocol kubectl asked for that we speak, best first: v5 adds the
+// close signal for stdin (channel 255); v4 carries the exit status as a
+// Status on the error channel, as v5 does.
+std::string PickProtocol(const std::string& offered) {
+  std::vector<std::string> list;
+  for (size_t pos = 0; pos <= offered.size();) {
+    size_t comma = std::min(offered.find(',', pos), offered.size());
+    std::string p = offered.substr(pos, comma - pos);
+    p.erase(0, p.find_first_not_of(' '));
+    p.erase(p.find_last_not_of(' ') + 1);
+    list.push_back(p);
+    pos = comma + 1;
+  }
+  for (const char* want : {"v5.channel.k8s.io", "v4.channel.k8s.io"})
+    if (std::find(list.begin(), list.end(), want) != list.end()) return want;
+  return "";
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The Status sent on the error channel when the command is done, as the
+// kubelet's: Success, NonZeroExitCode with the code as its cause, or the
+// reason it could not run.
+std::string ExitStatus(bool started, int exit_code, const std::string& error,
+                       const std::vector<std::string>& command) {
+  if (!started)
+    return Json{{"metadata", Json::object()}, {"status", "Failure"}, {"message", error},
+                {"reason", "InternalError"}, {"code", 500}}.dump();
+  if (exit_code == 0) return Json{{"metadata", Json::object()}, {"status", "Success"}}.dump();
+  std::string cmd;
+  for (const auto& a : command) cmd += (cmd.empty() ? "" : " ") + a;
+  return Json{{"metadata", Json::object()},
+              {"status", "Failure"},
+              {"message", "command terminated with non-zero exit code: error executing command [" +
+                              cmd + "], exit code " + std::to_string(exit_code)},
+              {"reason", "NonZeroExitCode"},
+              {"details",
+               {{"causes", {{{"reason", "ExitCode"}, {"message", std::to_string(exit_code)}}}}}}}
+      .dump();
+}
+
+struct Pipe {
+  int r = -1, w = -1;
+  bool Open() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    r = fds[0];
+    w = fds[1];
+    return true;
+  }
+  static void Close(int* fd) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
+  ~Pipe() {
+    Close(&r);
+    Close(&w);
+  }
+};
+
+void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* conn,
+               const net::HttpRequest& req, const std::string& buffered, const std::string& ns,
+               const std::string& pod, const std::string& container) {
+  std::vector<std::string> command;
+  for (const auto& [k, v] : req.Params())
+    if (k == "command") command.push_back(v);
+  if (command.empty()) return SendStatus(conn, 400, "BadRequest", "you must specify at least 1 command");
+  const bool want_stdin = Truthy(req.Param("stdin")), want_stdout = Truthy(req.Param("stdout")),
+             want_stderr = Truthy(req.Param("stderr")), tty = Truthy(req.Param("tty"));
+  std::string protocol = PickProtocol(req.Header("sec-websocket-protocol"));
+  if (Lower(req.Header("upgrade")) != "websocket" || req.Header("sec-websocket-key").empty() ||
+      protocol.empty())
+    return SendStatus(conn, 400, "BadRequest",
+                      "exec needs a WebSocket upgrade with protocol v5.channel.k8s.io or v4.channel.k8s.io");
+  Located where;
+  rc::ContainerInfo info;
+  std::string error;
+  if (!Locate(data_dir, ns, pod, container, &where) || where.attempts.empty() ||
+      !runtime->Get(ContainerId(where.uid, container, where.attempts.back()), &info, &error) ||
+      info.state.status != rc::ContainerStatus::kRunning)
+    return SendStatus(conn, 404, "NotFound", "container not found (\"" + container + "\")");
+
+  Pipe in, out, err;
+  if (!in.Open() || !out.Open() || !err.Open())
+    return SendStatus(conn, 500, "InternalError", std::string("pipe: ") + strerror(errno));
+  if (!conn->Write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Accept: " + net::WebSocketAccept(req.Header("sec-websocket-key")) +
+                   "\r\nSec-WebSocket-Protocol: " + protocol + "\r\n\r\n"))
+    return;
+  net::WebSocketConn ws(conn, true, buffered);
+  if (!want_stdin) Pipe::Close(&in.w);
+
+  // The command runs on its own thread (ExecInContainer blocks until it
+  // ends); this thread alone uses the connection.
+  std::mutex mu;
+  int pty = -1;  // a dup of the pty master, for resizes
+  winsize size{};
+  bool have_size = false;
+  auto resize = [&](int fd) {
+    if (fd >= 0 && have_size) ioctl(fd, TIOCSWINSZ, &size);
+  };
+  rc::ExecOptions o;
+  o.args = command;
+  o.tty = tty;
+  o.stdin_fd = in.r;
+  o.stdout_fd = out.w;
+  o.stderr_fd = err.w;
+  o.on_pty = [&](int master) {
+    std::lock_guard<std::mutex> l(mu);
+    pty = fcntl(master, F_DUPFD_CLOEXEC, 0);
+    resize(pty);
+  };
+  const std::string id = info.id;
+  int exit_code = 0;
+  bool started = false;
+  std::string exec_error;
+  std::thread runner([&] {
+    started = runtime->Exec(id, o, &exit_code, &exec_error);
+    // The process and its copies are gone: the pipes end for the reader.
+    Pipe::Close(&out.w);
+    Pipe::Close(&err.w);
+    Pipe::Close(&in.r);
+  });
+
+  bool client_open = true;
+  while (out.r >= 0 || err.r >= 0) {
+    pollfd p[3] = {{client_open ? conn->fd() : -1, POLLIN, 0}, {out.r, POLLIN, 0}, {err.r, POLLIN, 0}};
+    if (poll(p, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[0].revents) {
+      std::vector<std::string> messages;
+      std::string werr;
+      client_open = ws.Pump(&messages, &werr);
+      for (const auto& m : messages) {
+        if (m.empty()) continue;
+        uint8_t ch = static_cast<uint8_t>(m[0]);
+        if (ch == kStdin && in.w >= 0) {
+          // A process that does not read its stdin must not stop the stream.
+          if (write(in.w, m.data() + 1, m.size() - 1) < 0) Pipe::Close(&in.w);
+        } else if (ch == kResize) {
+          Json j = Json::parse(m.substr(1), nullptr, false);
+          if (j.is_object()) {
+            std::lock_guard<std::mutex> l(mu);
+            size.ws_col = static_cast<unsigned short>(j.value("Width", 0));
+            size.ws_row = static_cast<unsigned short>(j.value("Height", 0));
+            have_size = true;
+            resize(pty);
+          }
+        } else if (ch == kClose && m.size() > 1 && m[1] == kStdin && protocol[1] == '5') {
+          Pipe::Close(&in.w);
+        }
+      }
+      // The client is gone: its stdin ends, and the output has nowhere to go.
+      if (!client_open) {
+        Pipe::Close(&in.w);
+        Pipe::Close(&out.r);
+        Pipe::Close(&err.r);
+      }
+    }
+    for (int i = 1; i <= 2; i++) {
+      int& fd = i == 1 ? out.r : err.r;
+      if (fd < 0 || !p[i].revents) continue;
+      char buf[32768];
+      ssize_t n = read(fd, buf + 1, sizeof(buf) - 1);
+      if (n <= 0) {
+        Pipe::Close(&fd);
+        continue;
+      }
+      if ((i == 1 ? want_stdout : want_stderr) && client_open) {
+        buf[0] = static_cast<char>(i == 1 ? kStdout : kStderr);
+        if (!ws.Send(net::WsOpcode::kBinary, std::string(buf, static_cast<size_t>(n) + 1))) {
+          client_open = false;
+          Pipe::Close(&in.w);
+        }
+      }
+    }
+  }
+  Pipe::Close(&in.w);
+  runner.join();
+  if (pty >= 0) close(pty);
+  if (client_open) {
+    ws.Send(net::WsOpcode::kBinary,
+            std::string(1, static_cast<char>(kError)) + ExitStatus(started, exit_code, exec_error, command));
+    ws.SendClose(1000);
+  }
+}
+
 }  // namespace
 
 StreamServer::StreamServer(const std::string& data_dir) : runtime_(data_dir) {}
@@ -179,6 +384,9 @@ void StreamServer::Serve(net::Conn* conn) {
     return SendStatus(conn, 404, "NotFound", "the server could not find the requested resource");
   if (parts[0] == "containerLogs" && req.method == "GET")
     return ServeLogs(runtime_.data_dir(), &runtime_, conn, req, parts[1], parts[2], parts[3]);
+  if (parts[0] == "exec" && (req.method == "GET" || req.method == "POST"))
+    return ServeExec(runtime_.data_dir(), &runtime_, conn, req, buf.substr(end + 4), parts[1],
+                     parts[2], parts[3]);
   SendStatus(conn, 404, "NotFound", "the server could not find the requested resource");
 }
 

@@ -108,6 +108,31 @@ li"
   run kubectl logs -f "$pod" -c counter
   assert_rc 0 "logs -f ends when the container exits"
   assert_contains "$OUT" "tick 3"
+
+  step "kubectl exec, pod on $node"
+  k exec "$pod" -c main -- sh -c 'echo out; echo err >&2; hostname'
+  assert_rc 0
+  assert_eq "$OUT" "out
+$pod"
+  assert_eq "$ERR" "err"
+  k exec "$pod" -c main -- sh -c 'exit 7'
+  assert_rc 7 "the exit code propagates"
+  run sh -c "printf 'a\\nb\\n' | kubectl exec -i $pod -c main -- sh -c 'wc -l; cat /proc/self/status >/dev/null'"
+  assert_rc 0 "exec -i"
+  assert_eq "$(echo $OUT)" "2"
+  printf 'echo $((6*7))\nexit 3\n' >script.sh
+  run sh -c "kubectl exec -i $pod -c main -- sh <script.sh"
+  assert_rc 3 "exec -i of a shell reading its commands"
+  assert_eq "$OUT" "42"
+  # -t: a terminal in the container, of kubectl's size (script gives
+  # kubectl a terminal; its size goes over the resize channel).
+  run script -qec "stty cols 91 rows 17; kubectl exec -it $pod -c main -- sh -c '[ -t 0 ] && echo in-tty; stty size'" /dev/null
+  assert_rc 0 "exec -t"
+  assert_contains "$OUT" "in-tty"
+  assert_contains "$OUT" "17 91" "the terminal's size"
+  k exec "$pod" -c main -- no-such-command
+  assert_fails "a command that does not exist"
+  assert_contains "$ERR" "no-such-command"
 done
 
 step "errors"
