@@ -293,8 +293,10 @@ Status ReplicaSetController::UpdateStatus(const Json& rs, const std::vector<Obje
     Json next = rs;
     next["status"] = status;
     Status s = client_->UpdateStatus(kReplicaSets, Ns(rs), next);
-    if (s.IsNotFound()) return Status();
-    if (!s.ok()) return s;  // a conflict: the newer object is queued and synced again
+    // A conflict: a newer ReplicaSet is on its way through the informer,
+    // and its event syncs again.
+    if (s.IsNotFound() || s.IsConflict()) return Status();
+    if (!s.ok()) return s;
   }
   // Pods ready but not yet available become so later: look again then.
   if (manage_error.ok() && min_ready > 0 && ready == Replicas(rs) && available != ready)
