@@ -93,6 +93,8 @@ li"
   k get --raw "/api/v1/namespaces/default/pods/$pod/log"
   assert_fails "no container named for a pod of two"
   assert_contains "$ERR" "a container name must be specified for pod $pod, choose one of: [main counter]"
+  k logs "$pod" --all-containers --tail 1
+  assert_contains "$OUT" "oops" "--all-containers"
   k logs "$pod" -c nope
   assert_fails
   assert_contains "$ERR" "container nope is not valid for pod $pod"

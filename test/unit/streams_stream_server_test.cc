@@ -18,8 +18,9 @@ using namespace kubit;
 
 namespace {
 
-// Sends `request_line` and returns everything the server answered.
-std::string Ask(kubelet::StreamServer* server, const std::string& target) {
+// Sends a GET of `target` and returns everything the server answered.
+std::string Ask(kubelet::StreamServer* server, const std::string& target,
+                const std::string& headers = "") {
   int sv[2];
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
   net::Conn client(sv[0], nullptr, "test");
@@ -27,7 +28,7 @@ std::string Ask(kubelet::StreamServer* server, const std::string& target) {
     net::Conn conn(fd, nullptr, "test");
     server->Serve(&conn);
   });
-  client.Write("GET " + target + " HTTP/1.1\r\nHost: kubelet\r\n\r\n");
+  client.Write("GET " + target + " HTTP/1.1\r\nHost: kubelet\r\n" + headers + "\r\n");
   std::string out;
   char buf[4096];
   long n;
@@ -86,4 +87,20 @@ TEST_CASE("streams kubelet: log errors as the kubelet words them") {
   CHECK(Body(r).find(R"("kind":"Status")") != std::string::npos);
   r = Ask(&server, "/nothing/here");
   CHECK(r.rfind("HTTP/1.1 404 ", 0) == 0);
+}
+
+TEST_CASE("streams kubelet: exec needs a command, a WebSocket upgrade and a running container") {
+  test::TempDir dir;
+  kubelet::StreamServer server(dir.path());
+  std::string r = Ask(&server, "/exec/default/web/app?stdout=1");
+  CHECK(r.rfind("HTTP/1.1 400 ", 0) == 0);
+  CHECK(Body(r).find("you must specify at least 1 command") != std::string::npos);
+  r = Ask(&server, "/exec/default/web/app?command=ls&stdout=1");
+  CHECK(r.rfind("HTTP/1.1 400 ", 0) == 0);
+  CHECK(Body(r).find("v5.channel.k8s.io") != std::string::npos);
+  r = Ask(&server, "/exec/default/web/app?command=ls&stdout=1",
+          "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v5.channel.k8s.io, v4.channel.k8s.io\r\n");
+  CHECK(r.rfind("HTTP/1.1 404 ", 0) == 0);
+  CHECK(Body(r).find(R"(container not found (\"app\"))") != std::string::npos);
 }

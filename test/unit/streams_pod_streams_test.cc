@@ -1,0 +1,123 @@
+// Unit tests of core/apiserver/pod_streams.h: pods/log through a real API
+// server, the node tunnel and the kubelet's stream server (log files laid
+// out by the kubelet's naming in a temporary data dir), with upstream's
+// errors for unknown pods, unscheduled pods, missing or wrong container
+// names and nodes whose agent is away.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "net/http_client.h"
+#include "runtime/kubelet/pod_naming.h"
+#include "runtime/kubelet/stream_server.h"
+#include "runtime/kubelet/tunnel_client.h"
+#include "test/unit/client_test_cluster.h"
+
+using namespace kubit;
+using Json = nlohmann::json;
+
+namespace {
+
+struct Get {
+  int status = 0;
+  std::string body;
+};
+
+Get Fetch(test::TestCluster& cluster, const std::string& path) {
+  net::HttpClientOptions o;
+  o.dial = cluster.api->InProcessDialer("system:admin", {"system:masters"});
+  net::HttpClient http(o);
+  net::HttpClientRequest req;
+  req.url = "http://kubit" + path;
+  net::HttpClientResponse resp;
+  std::string error;
+  REQUIRE_MESSAGE(http.Do(req, &resp, &error), error);
+  return {resp.status, resp.body};
+}
+
+std::string MakePod(test::TestCluster& cluster, const std::string& name, const std::string& node) {
+  auto c = cluster.InProcess();
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", name}}},
+              {"spec",
+               {{"containers", {{{"name", "a"}, {"image", "busybox"}}, {{"name", "b"}, {"image", "busybox"}}}}}}};
+  if (!node.empty()) pod["spec"]["nodeName"] = node;
+  Json out;
+  auto s = c->Raw("POST", "/api/v1/namespaces/default/pods", pod.dump(), "application/json", &out);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return out["metadata"]["uid"];
+}
+
+}  // namespace
+
+TEST_CASE("streams pods/log: through the API server, the tunnel and the kubelet") {
+  test::TestCluster cluster;
+  std::string uid = MakePod(cluster, "web", "board1");
+  MakePod(cluster, "floating", "");
+  MakePod(cluster, "elsewhere", "board2");
+  std::string log = kubelet::ContainerLogPath(cluster.dir.path(), "default", "web", uid, "a", 0);
+  std::filesystem::create_directories(std::filesystem::path(log).parent_path());
+  std::ofstream(log) << "2024-05-01T12:00:00Z stdout F hello\n2024-05-01T12:00:01Z stderr F world\n";
+
+  kubelet::StreamServer kubelet_streams(cluster.dir.path());
+  auto dial = cluster.api->InProcessDialer("system:node:board1", {"system:nodes"});
+  kubelet::TunnelClient agent(kubelet::TunnelConnectFor(client::InProcessConfig(dial)),
+                              [&](net::Conn* c) { kubelet_streams.Serve(c); }, [](const std::string&) {});
+  agent.Start();
+
+  // Until the agent's tunnel is filed on the server's side.
+  Get g;
+  for (int i = 0; i < 200; i++) {
+    g = Fetch(cluster, "/api/v1/namespaces/default/pods/web/log?container=a");
+    if (g.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  CHECK(g.status == 200);
+  CHECK(g.body == "hello\nworld\n");
+  g = Fetch(cluster, "/api/v1/namespaces/default/pods/web/log?container=a&tailLines=1&timestamps=true");
+  CHECK(g.body == "2024-05-01T12:00:01.000000000Z world\n");
+
+  // Errors from the kubelet are relayed with their Status.
+  g = Fetch(cluster, "/api/v1/namespaces/default/pods/web/log?container=b");
+  CHECK(g.status == 400);
+  CHECK(Json::parse(g.body)["message"] == "container \"b\" in pod \"web\" is waiting to start: ContainerCreating");
+
+  // And the API server's own, as upstream's.
+  g = Fetch(cluster, "/api/v1/namespaces/default/pods/web/log");
+  CHECK(g.status == 400);
+  CHECK(Json::parse(g.body)["message"] == "a container name must be specified for pod web, choose one of: [a b]");
+  g = Fetch(cluster, "/api/v1/namespaces/default/pods/web/log?container=zz");
+  CHECK(g.status == 400);
+  CHECK(Json::parse(g.body)["message"] == "container zz is not valid for pod web");
+  g = Fetch(cluster, "/api/v1/namespaces/default/pods/nope/log");
+  CHECK(g.status == 404);
+  CHECK(Json::parse(g.body)["message"] == "pods \"nope\" not found");
+  g = Fetch(cluster, "/api/v1/namespaces/default/pods/floating/log?container=a");
+  CHECK(g.status == 400);
+  CHECK(Json::parse(g.body)["message"] == "pod floating does not have a host assigned");
+  g = Fetch(cluster, "/api/v1/namespaces/default/pods/elsewhere/log?container=a");
+  CHECK(g.status == 500);
+  CHECK(Json::parse(g.body)["message"].get<std::string>().find(
+            "node board2 has no tunnel: the agent is not connected") != std::string::npos);
+}
+
+TEST_CASE("streams pods/exec: a node's own identity may not exec, discovery lists both") {
+  test::TestCluster cluster;
+  Json out;
+  auto c = cluster.InProcess();
+  REQUIRE(c->Raw("GET", "/api/v1", "", "", &out).ok());
+  std::map<std::string, Json> by_name;
+  for (const auto& r : out["resources"]) by_name[r["name"]] = r["verbs"];
+  CHECK(by_name["pods/log"] == Json({"get"}));
+  CHECK(by_name["pods/exec"] == Json({"create", "get"}));
+  MakePod(cluster, "web", "board1");
+  auto node = cluster.InProcess("system:node:board1", {"system:nodes"});
+  auto s = node->Raw("POST", "/api/v1/namespaces/default/pods/web/exec?command=true&container=a", "", "", &out);
+  CHECK(s.code() == 403);
+}
