@@ -21,6 +21,7 @@
 #include "cmd/kubit/log.h"
 #include "core/client/client.h"
 #include "runtime/kubelet/join.h"
+#include "runtime/kubelet/node_images.h"
 #include "runtime/kubelet/node_status.h"
 #include "runtime/kubelet/stream_server.h"
 #include "runtime/kubelet/tunnel_client.h"
@@ -109,6 +110,13 @@ kubelet::NodeOptions AgentFlags::NodeOptionsFor(const std::string& data_dir,
   o.kubelet_version = "v1.32.0+kubit-" + ShortVersion().substr(1);
   o.runtime_version = "kubit://" + ShortVersion().substr(1);
   o.log = [](const std::string& m) { Log(Level::kInfo, "kubelet", m); };
+  // The images of this node, from its own view of the image store.
+  std::shared_ptr<runtime::image::ImageStore> images;
+  o.images = [images, data_dir]() mutable {
+    std::string error;
+    if (!images) images = runtime::image::ImageStore::Open(data_dir, &error);
+    return images ? kubelet::NodeImages(images->List(&error)) : nlohmann::json::array();
+  };
   return o;
 }
 

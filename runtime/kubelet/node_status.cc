@@ -293,6 +293,7 @@ bool NodeStatus::ReportStatus(bool force, std::string* error) {
   }
   HostInfo host = ReadHostInfo(opts_.data_dir);
   Json status = BuildNodeStatus(opts_, host, node.value("status", Json::object()), Rfc3339(false));
+  if (opts_.images) status["images"] = opts_.images();
   std::string comparable = Comparable(status);
   auto now = std::chrono::steady_clock::now();
   if (!force && comparable == last_status_ && now - last_report_ < opts_.status_report) return true;

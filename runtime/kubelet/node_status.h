@@ -33,6 +33,8 @@ struct NodeOptions {
   std::string kubelet_version = "v1.32.0";
   std::string runtime_version = "kubit://0.0.0";
   std::function<void(const std::string& message)> log;
+  // status.images (node_images.h), when set.
+  std::function<nlohmann::json()> images;
   std::chrono::seconds lease_renew{10};
   int lease_duration_seconds = 40;
   std::chrono::seconds status_check{10};
