@@ -309,14 +309,17 @@ bool ImageStore::Get(const std::string& ref, Image* out, std::string* error) {
       error);
 }
 
-bool ImageStore::Pull(const std::string& ref, const ProgressFn& progress, Image* out, std::string* error) {
+bool ImageStore::Pull(const std::string& ref, const ProgressFn& progress, Image* out, std::string* error,
+                      const std::map<std::string, RegistryAuth>& auth) {
   Impl& d = *impl_;
   Reference r;
   if (!ParseReference(ref, &r, error)) return false;
   FileLock lock;
   if (!lock.Acquire(d.lock_path, false, error)) return false;
+  RegistryConfig registries = d.registries;
+  for (const auto& [host, a] : auth) registries.configs[host].auth = a;
   PullResult pulled;
-  if (!PullFromRegistry(r, d.registries, d.content.get(), progress, &pulled, error)) return false;
+  if (!PullFromRegistry(r, registries, d.content.get(), progress, &pulled, error)) return false;
   ImageEntry e;
   if (!d.BuildEntry(r.String(), pulled.digest, pulled.media_type, &e, error)) return false;
   if (!d.Materialise(e, out, error)) return false;

@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "runtime/image/image.h"
+#include "runtime/image/registry_config.h"
 
 namespace kubit::runtime::image {
 
@@ -71,7 +73,11 @@ class ImageStore {
   // Fetches `ref` from its registry (mirrors and auth from
   // private_registry), verifies every blob, unpacks the layers and records
   // the name. Blobs already present are not fetched again.
-  bool Pull(const std::string& ref, const ProgressFn& progress, Image* out, std::string* error);
+  // `auth`: credentials by registry host ("docker.io", "host:5000") that
+  // take the place of registries.yaml's for this pull (the kubelet's
+  // imagePullSecrets).
+  bool Pull(const std::string& ref, const ProgressFn& progress, Image* out, std::string* error,
+            const std::map<std::string, RegistryAuth>& auth = {});
 
   // Imports a `docker save` or OCI image-layout tarball (plain, gzip or
   // zstd); `names` gets the references it held.
