@@ -12,6 +12,7 @@
 #include "core/controllers/node_ipam_controller.h"
 #include "core/controllers/root_ca_publisher.h"
 #include "core/controllers/serviceaccount_controller.h"
+#include "core/controllers/statefulset_controller.h"
 
 namespace kubit::controllers {
 
@@ -31,6 +32,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   jobs_ = std::make_unique<JobController>(client, &informers_, opts_.log);
   cronjobs_ = std::make_unique<CronJobController>(client, &informers_, opts_.log);
   daemonsets_ = std::make_unique<DaemonSetController>(client, &informers_, opts_.log);
+  statefulsets_ = std::make_unique<StatefulSetController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -65,10 +67,12 @@ void ControllerManager::Start() {
   jobs_->Start();
   cronjobs_->Start();
   daemonsets_->Start();
+  statefulsets_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  statefulsets_->Stop();
   daemonsets_->Stop();
   cronjobs_->Stop();
   jobs_->Stop();

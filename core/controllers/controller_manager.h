@@ -13,6 +13,7 @@ namespace kubit::controllers {
 
 class CronJobController;
 class DaemonSetController;
+class StatefulSetController;
 class DeploymentController;
 class EndpointSliceController;
 class EndpointsController;
@@ -56,6 +57,7 @@ class ControllerManager {
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<CronJobController> cronjobs_;
   std::unique_ptr<DaemonSetController> daemonsets_;
+  std::unique_ptr<StatefulSetController> statefulsets_;
 };
 
 }  // namespace kubit::controllers

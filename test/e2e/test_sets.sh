@@ -2,7 +2,9 @@
 # DaemonSets through kubectl against `kubit server` on nodes made by hand
 # (no kubelet: --disable-agent): one pod per eligible node, pinned by node
 # affinity, with the revision hash label and a ControllerRevision; a
-# tainted node gets none.
+# tainted node gets none. A StatefulSet makes web-0 and its claim, and
+# web-1 only once web-0 is Running and Ready (the test plays the kubelet
+# through the status subresource).
 . "$(dirname "$0")/lib.sh"
 
 start_server "$E2E_TMP/data" --disable-agent
@@ -63,5 +65,40 @@ k get controllerrevision "agent-$hash" -o jsonpath='{.revision}'
 assert_eq "$OUT" "1"
 desired() { k get daemonset agent -o jsonpath='{.status.desiredNumberScheduled} {.status.currentNumberScheduled}'; [ "$OUT" = "2 2" ] || RC=1; }
 eventually desired || fail "status desired/current not 2 2$(show_run)"
+
+step "a StatefulSet: web-0, then web-1 once web-0 is Ready, each with its claim"
+cat >sts.yaml <<'YAML'
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  replicas: 2
+  serviceName: web
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      schedulerName: e2e-none
+      containers: [{name: web, image: busybox}]
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+YAML
+k apply -f sts.yaml
+assert_rc 0
+eventually k get pod web-0 -o jsonpath='{.spec.hostname}.{.spec.subdomain} {.spec.volumes[0].persistentVolumeClaim.claimName}' ||
+  fail "no web-0$(show_run)"
+assert_eq "$OUT" "web-0.web www-web-0"
+k get pvc www-web-0 -o name
+assert_eq "$OUT" "persistentvolumeclaim/www-web-0"
+k get pod web-1
+assert_fails "web-1 before web-0 is Ready"
+k patch pod web-0 --subresource=status --type=merge -p '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}'
+assert_rc 0
+eventually k get pod web-1 -o name || fail "no web-1 after web-0 became Ready$(show_run)"
+k get pvc www-web-1 -o name
+assert_eq "$OUT" "persistentvolumeclaim/www-web-1"
 
 finish
