@@ -22,6 +22,7 @@
 #include "runtime/kubelet/container_spec.h"
 #include "runtime/kubelet/env.h"
 #include "runtime/kubelet/pod_naming.h"
+#include "runtime/kubelet/pull_secrets.h"
 #include "runtime/kubelet/volumes.h"
 
 namespace kubit::kubelet {
@@ -369,7 +370,13 @@ bool PodWorker::EnsureImage(const Json& pod, const Json& c, Slot* slot, img::Ima
   }
   deps_->events->Record(pod, field, "Normal", "Pulling", "Pulling image \"" + ref + "\"");
   auto started = std::chrono::steady_clock::now();
-  if (!deps_->images->Pull(ref, nullptr, image, &error)) {
+  std::string missing;
+  RegistryCredentials creds = PodPullCredentials(pod, deps_->objects, &missing);
+  if (!missing.empty())
+    deps_->events->Record(pod, "", "Warning", "FailedToRetrieveImagePullSecret",
+                          "Unable to retrieve some image pull secrets (" + missing +
+                              "); attempting to pull the image may not succeed.");
+  if (!deps_->images->Pull(ref, nullptr, image, &error, creds)) {
     if (present && policy == "Always") {
       // A registry that cannot be reached does not stop an image we have.
       Log("pull of " + ref + " failed, using the local image: " + error);
