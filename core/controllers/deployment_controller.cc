@@ -54,7 +54,15 @@ DeploymentController::DeploymentController(client::Client* client, client::Share
       pods_(informers->For(kPods)),
       log_(log),
       events_(client, kComponent),
-      loop_(kComponent, [this](const std::string& key) { return Sync(key); }, log) {
+      loop_(kComponent,
+            [this](const std::string& key) {
+              // A conflict means the cache was behind the server: the newer
+              // object's watch event queues the key again, so no back-off
+              // (and no warning) is needed.
+              Status s = Sync(key);
+              return s.IsConflict() ? Status() : s;
+            },
+            log) {
   client::EventHandlers d_events;
   d_events.on_add = [this](const ObjectPtr& o) { loop_.queue().Add(client::ObjectKey(*o)); };
   d_events.on_update = [this](const ObjectPtr&, const ObjectPtr& o) { loop_.queue().Add(client::ObjectKey(*o)); };

@@ -84,7 +84,15 @@ EndpointsController::EndpointsController(client::Client* client, client::SharedI
       pods_(informers->For(kPods)),
       endpoints_(informers->For(kEndpoints)),
       log_(log),
-      loop_("endpoint-controller", [this](const std::string& key) { return Sync(key); }, log) {
+      loop_("endpoint-controller",
+            [this](const std::string& key) {
+              // A conflict means the cache was behind the server: the newer
+              // object's watch event queues the key again, so no back-off
+              // (and no warning) is needed.
+              Status s = Sync(key);
+              return s.IsConflict() ? Status() : s;
+            },
+            log) {
   client::EventHandlers svc_events;
   svc_events.on_add = [this](const ObjectPtr& o) { loop_.queue().Add(client::ObjectKey(*o)); };
   svc_events.on_update = [this](const ObjectPtr&, const ObjectPtr& o) { loop_.queue().Add(client::ObjectKey(*o)); };

@@ -103,7 +103,15 @@ EndpointSliceController::EndpointSliceController(client::Client* client, client:
       pods_(informers->For(kPods)),
       slices_(informers->For(kSlices)),
       log_(log),
-      loop_("endpointslice-controller", [this](const std::string& key) { return Sync(key); }, log) {
+      loop_("endpointslice-controller",
+            [this](const std::string& key) {
+              // A conflict means the cache was behind the server: the newer
+              // object's watch event queues the key again, so no back-off
+              // (and no warning) is needed.
+              Status s = Sync(key);
+              return s.IsConflict() ? Status() : s;
+            },
+            log) {
   slices_->AddIndex(kSliceIndex, [](const Json& s) -> std::vector<std::string> {
     const Json labels = s["metadata"].value("labels", Json::object());
     if (!Managed(s) || !labels.contains(kServiceNameLabel)) return {};
