@@ -123,6 +123,7 @@ bool ExecInContainer(const ExecTarget& t, const ExecOptions& o, int* exit_code,
     }
     winsize ws;
     if (ioctl(o.stdin_fd, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+    if (o.on_pty) o.on_pty(master);
   }
   int errp[2];
   if (pipe2(errp, O_CLOEXEC) != 0) {
@@ -170,10 +171,7 @@ bool ExecInContainer(const ExecTarget& t, const ExecOptions& o, int* exit_code,
   while ((n = read(errp[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
     if (n > 0) failure.append(buf, n);
   close(errp[0]);
-  if (failure.empty() && master >= 0) {
-    if (o.on_pty) o.on_pty(master);
-    CopyPty(master, o.stdin_fd, o.stdout_fd);
-  }
+  if (failure.empty() && master >= 0) CopyPty(master, o.stdin_fd, o.stdout_fd);
   if (master >= 0) close(master);
   int status;
   while (waitpid(a, &status, 0) < 0 && errno == EINTR) {

@@ -23,10 +23,10 @@ struct ExecOptions {
   std::string working_dir;       // empty: the container's
   bool tty = false;              // a new pty, copied to and from the fds below
   int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;
-  // With tty: called with the pty's master once the process runs, before
-  // the copying starts, so that a remote terminal's size can be set on it
-  // (TIOCSWINSZ). The fd is closed when ExecInContainer returns: a caller
-  // that resizes from another thread keeps a dup of it.
+  // With tty: called with the pty's master before the process starts, so
+  // that a remote terminal's size is set on it (TIOCSWINSZ) before the
+  // process can ask. The fd is closed when ExecInContainer returns: a
+  // caller that resizes from another thread keeps a dup of it.
   std::function<void(int pty_master)> on_pty;
 };
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -275,6 +276,45 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
     pty = fcntl(master, F_DUPFD_CLOEXEC, 0);
     resize(pty);
   };
+  // What the client sends: stdin, terminal sizes, v5's close of stdin.
+  auto handle = [&](const std::vector<std::string>& messages) {
+    for (const auto& m : messages) {
+      if (m.empty()) continue;
+      uint8_t ch = static_cast<uint8_t>(m[0]);
+      if (ch == kStdin && in.w >= 0) {
+        // A process that does not read its stdin must not stop the stream.
+        if (write(in.w, m.data() + 1, m.size() - 1) < 0) Pipe::Close(&in.w);
+      } else if (ch == kResize) {
+        Json j = Json::parse(m.substr(1), nullptr, false);
+        if (j.is_object()) {
+          std::lock_guard<std::mutex> l(mu);
+          size.ws_col = static_cast<unsigned short>(j.value("Width", 0));
+          size.ws_row = static_cast<unsigned short>(j.value("Height", 0));
+          have_size = true;
+          resize(pty);
+        }
+      } else if (ch == kClose && m.size() > 1 && m[1] == kStdin && protocol[1] == '5') {
+        Pipe::Close(&in.w);
+      }
+    }
+  };
+  bool client_open = true;
+  if (tty) {
+    // kubectl sends its terminal's size first thing: waiting a moment for
+    // it lets the command start with the right size (a program that asks
+    // at once would otherwise see 0x0).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (client_open && !have_size) {
+      int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      deadline - std::chrono::steady_clock::now()).count());
+      pollfd p = {conn->fd(), POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, left) <= 0) break;
+      std::vector<std::string> messages;
+      std::string werr;
+      client_open = ws.Pump(&messages, &werr);
+      handle(messages);
+    }
+  }
   const std::string id = info.id;
   int exit_code = 0;
   bool started = false;
@@ -287,7 +327,11 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
     Pipe::Close(&in.r);
   });
 
-  bool client_open = true;
+  if (!client_open) {
+    Pipe::Close(&in.w);
+    Pipe::Close(&out.r);
+    Pipe::Close(&err.r);
+  }
   while (out.r >= 0 || err.r >= 0) {
     pollfd p[3] = {{client_open ? conn->fd() : -1, POLLIN, 0}, {out.r, POLLIN, 0}, {err.r, POLLIN, 0}};
     if (poll(p, 3, -1) < 0) {
@@ -298,25 +342,7 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
       std::vector<std::string> messages;
       std::string werr;
       client_open = ws.Pump(&messages, &werr);
-      for (const auto& m : messages) {
-        if (m.empty()) continue;
-        uint8_t ch = static_cast<uint8_t>(m[0]);
-        if (ch == kStdin && in.w >= 0) {
-          // A process that does not read its stdin must not stop the stream.
-          if (write(in.w, m.data() + 1, m.size() - 1) < 0) Pipe::Close(&in.w);
-        } else if (ch == kResize) {
-          Json j = Json::parse(m.substr(1), nullptr, false);
-          if (j.is_object()) {
-            std::lock_guard<std::mutex> l(mu);
-            size.ws_col = static_cast<unsigned short>(j.value("Width", 0));
-            size.ws_row = static_cast<unsigned short>(j.value("Height", 0));
-            have_size = true;
-            resize(pty);
-          }
-        } else if (ch == kClose && m.size() > 1 && m[1] == kStdin && protocol[1] == '5') {
-          Pipe::Close(&in.w);
-        }
-      }
+      handle(messages);
       // The client is gone: its stdin ends, and the output has nowhere to go.
       if (!client_open) {
         Pipe::Close(&in.w);

@@ -111,6 +111,11 @@ li"
   assert_rc 0 "logs -f ends when the container exits"
   assert_contains "$OUT" "tick 3"
 
+  # -f of a running container streams until the client goes.
+  run timeout 3 kubectl logs -f "$pod" -c main
+  assert_rc 124 "logs -f of a running container keeps streaming"
+  assert_contains "$OUT" "oops"
+
   step "kubectl exec, pod on $node"
   k exec "$pod" -c main -- sh -c 'echo out; echo err >&2; hostname'
   assert_rc 0

@@ -4,7 +4,10 @@
 // node's client certificate. A Dial reaches the handler the agent runs.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <vector>
 #include <thread>
 
 #include "net/pki.h"
@@ -117,4 +120,36 @@ TEST_CASE("streams tunnel: only nodes open tunnels, and only for their own dials
   REQUIRE(conn);
   CHECK_FALSE(kubelet::UpgradeTunnel(conn.get(), "/v1-kubit/tunnel/0123", &error));
   CHECK(error.find("404") != std::string::npos);
+}
+
+TEST_CASE("streams tunnel: the agent retries until the server answers") {
+  test::TestCluster cluster;
+  auto dial = kubelet::TunnelConnectFor(client::InProcessConfig(
+      cluster.api->InProcessDialer("system:node:board1", {"system:nodes"})));
+  std::atomic<int> attempts{0};
+  std::vector<std::string> logged;
+  std::mutex mu;
+  // The first attempt finds no server.
+  kubelet::TunnelConnect flaky = [&](std::string* error) -> std::unique_ptr<net::Conn> {
+    if (attempts++ == 0) {
+      *error = "connect 127.0.0.1:1: Connection refused";
+      return nullptr;
+    }
+    return dial(error);
+  };
+  kubelet::TunnelClient agent(flaky, Echo, [&](const std::string& m) {
+    std::lock_guard<std::mutex> l(mu);
+    logged.push_back(m);
+  });
+  agent.Start();
+  std::unique_ptr<net::Conn> conn;
+  std::string error;
+  REQUIRE_MESSAGE(DialWhenUp(cluster.api->tunnels(), "board1", &conn, &error), error);
+  REQUIRE(conn->Write("again\n"));
+  CHECK(ReadLine(conn.get()) == "hello again");
+  agent.Stop();
+  std::lock_guard<std::mutex> l(mu);
+  REQUIRE(logged.size() >= 2);
+  CHECK(logged[0] == "tunnel to the API server: connect 127.0.0.1:1: Connection refused; retrying");
+  CHECK(logged[1] == "tunnel to the API server is up");
 }
