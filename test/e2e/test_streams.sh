@@ -1,7 +1,8 @@
 #!/bin/bash
 # Streams through the API server: kubectl logs (-f, --tail, --timestamps,
-# --since, --limit-bytes, --previous, -c, errors as upstream's) and kubectl
-# exec (exit codes, -i with stdin, -t) for a pod on the server's own node
+# --since, --limit-bytes, --previous, -c, errors as upstream's), kubectl
+# exec (exit codes, -i with stdin, -t) and kubectl cp both ways (tar over
+# exec) for a pod on the server's own node
 # and for one on a second board (`kubit agent`, its own data dir). The
 # server never dials a node: both go through the agent-initiated tunnel.
 . "$(dirname "$0")/lib.sh"
@@ -137,6 +138,14 @@ $pod"
   assert_rc 0 "exec -t"
   assert_contains "$OUT" "in-tty"
   assert_contains "$OUT" "17 91" "the terminal's size"
+  step "kubectl cp both ways (tar over exec), pod on $node"
+  head -c 300000 /dev/urandom >payload.bin
+  k cp payload.bin "$pod:/tmp/payload.bin" -c main
+  assert_rc 0 "cp into the pod"
+  k cp "$pod:/tmp/payload.bin" back.bin -c main
+  assert_rc 0 "cp out of the pod"
+  assert_same_file payload.bin back.bin "the file after a round trip"
+
   k exec "$pod" -c main -- no-such-command
   assert_fails "a command that does not exist"
   assert_contains "$ERR" "no-such-command"
