@@ -255,6 +255,24 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
     return;
   net::WebSocketConn ws(conn, true, buffered);
   if (!want_stdin) Pipe::Close(&in.w);
+  // Stdin is written without blocking, from a buffer: a process busy
+  // writing its output must not wait on us while we wait on it.
+  if (in.w >= 0) fcntl(in.w, F_SETFL, fcntl(in.w, F_GETFL) | O_NONBLOCK);
+  std::string stdin_buf;
+  bool stdin_closing = false;  // close once the buffer is written
+  auto flush_stdin = [&] {
+    while (in.w >= 0 && !stdin_buf.empty()) {
+      ssize_t n = write(in.w, stdin_buf.data(), stdin_buf.size());
+      if (n < 0 && errno == EAGAIN) return;
+      if (n <= 0) {  // the process closed its stdin
+        Pipe::Close(&in.w);
+        stdin_buf.clear();
+        return;
+      }
+      stdin_buf.erase(0, static_cast<size_t>(n));
+    }
+    if (stdin_closing) Pipe::Close(&in.w);
+  };
 
   // The command runs on its own thread (ExecInContainer blocks until it
   // ends); this thread alone uses the connection.
@@ -282,8 +300,8 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
       if (m.empty()) continue;
       uint8_t ch = static_cast<uint8_t>(m[0]);
       if (ch == kStdin && in.w >= 0) {
-        // A process that does not read its stdin must not stop the stream.
-        if (write(in.w, m.data() + 1, m.size() - 1) < 0) Pipe::Close(&in.w);
+        stdin_buf.append(m, 1);
+        flush_stdin();
       } else if (ch == kResize) {
         Json j = Json::parse(m.substr(1), nullptr, false);
         if (j.is_object()) {
@@ -294,7 +312,8 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
           resize(pty);
         }
       } else if (ch == kClose && m.size() > 1 && m[1] == kStdin && protocol[1] == '5') {
-        Pipe::Close(&in.w);
+        stdin_closing = true;
+        flush_stdin();
       }
     }
   };
@@ -333,11 +352,18 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
     Pipe::Close(&err.r);
   }
   while (out.r >= 0 || err.r >= 0) {
-    pollfd p[3] = {{client_open ? conn->fd() : -1, POLLIN, 0}, {out.r, POLLIN, 0}, {err.r, POLLIN, 0}};
-    if (poll(p, 3, -1) < 0) {
+    // While stdin is backed up, the client is not read (its TCP window
+    // holds it back).
+    bool read_client = client_open && stdin_buf.size() < (1 << 20);
+    pollfd p[4] = {{read_client ? conn->fd() : -1, POLLIN, 0},
+                   {out.r, POLLIN, 0},
+                   {err.r, POLLIN, 0},
+                   {stdin_buf.empty() ? -1 : in.w, POLLOUT, 0}};
+    if (poll(p, 4, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    if (p[3].revents) flush_stdin();
     if (p[0].revents) {
       std::vector<std::string> messages;
       std::string werr;
@@ -345,6 +371,7 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
       handle(messages);
       // The client is gone: its stdin ends, and the output has nowhere to go.
       if (!client_open) {
+        stdin_buf.clear();
         Pipe::Close(&in.w);
         Pipe::Close(&out.r);
         Pipe::Close(&err.r);

@@ -138,6 +138,12 @@ $pod"
   assert_rc 0 "exec -t"
   assert_contains "$OUT" "in-tty"
   assert_contains "$OUT" "17 91" "the terminal's size"
+  # Much more than a pipe holds, both ways at once.
+  head -c 3000000 /dev/urandom >big.bin
+  run sh -c "kubectl exec -i $pod -c main -- cat <big.bin >big.out"
+  assert_rc 0 "exec -i of cat with 3 MB"
+  assert_same_file big.bin big.out "what cat gave back"
+
   step "kubectl cp both ways (tar over exec), pod on $node"
   head -c 300000 /dev/urandom >payload.bin
   k cp payload.bin "$pod:/tmp/payload.bin" -c main
