@@ -277,13 +277,21 @@ Status GarbageCollector::AttemptToDelete(const Watched& w, const Json& obj) {
   client::DeleteOptions opts;
   opts.precondition_uid = MetaOf(obj).value("uid", "");
   std::vector<const Watched*> types;
-  if (!waiting.empty() && !DependentsOf(opts.precondition_uid, &types).empty()) {
+  std::vector<Json> deps = waiting.empty() ? std::vector<Json>() : DependentsOf(opts.precondition_uid, &types);
+  if (!deps.empty()) {
     // Its owners wait for it, and it has dependents of its own: it goes in
-    // the foreground too, after letting its owners' wait end with it.
-    Json unblocked = refs;
-    for (Json& ref : unblocked) ref["blockOwnerDeletion"] = false;
-    Status s = ReplaceOwnerRefs(client_, w.type.resource, obj, unblocked);
-    if (!s.ok()) return s;
+    // the foreground too, and its owners keep waiting for it. Only if one
+    // of its dependents waits as well (maybe a cycle of references) does
+    // it stop blocking its owners, as upstream.
+    bool dependent_waits = std::any_of(deps.begin(), deps.end(), [](const Json& d) {
+      return BeingDeleted(d) && HasFinalizer(d, kForegroundFinalizer);
+    });
+    if (dependent_waits) {
+      Json unblocked = refs;
+      for (Json& ref : unblocked) ref["blockOwnerDeletion"] = false;
+      Status s = ReplaceOwnerRefs(client_, w.type.resource, obj, unblocked);
+      if (!s.ok()) return s;
+    }
     opts.propagation_policy = "Foreground";
   } else if (HasFinalizer(obj, kOrphanFinalizer)) {
     opts.propagation_policy = "Orphan";

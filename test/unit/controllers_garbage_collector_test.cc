@@ -165,5 +165,27 @@ TEST_CASE("garbage collector: Foreground keeps the owner until blocking dependen
   CHECK(Eventually([&] { return Gone(*c, "held") && Gone(*c, "owner"); }));
 }
 
+TEST_CASE("garbage collector: Foreground goes down a chain, the deepest dependents first") {
+  test::TestCluster cluster;
+  auto c = cluster.InProcess();
+  Collector gc(c.get());
+  Json top = MakeCM(*c, "top");
+  Json mid = MakeCM(*c, "mid", {top});
+  MakeCM(*c, "leaf", {mid}, {"example.com/hold"});
+  REQUIRE(DeleteWith(*c, "top", "Foreground").ok());
+  // The middle one has a dependent of its own: it is deleted in the
+  // foreground too, and waits for the held leaf, as does the top.
+  REQUIRE(Eventually([&] {
+    Json m;
+    return c->Get(kConfigMaps, "default", "mid", &m).ok() && m["metadata"].contains("deletionTimestamp") &&
+           m["metadata"]["finalizers"] == Json::array({"foregroundDeletion"});
+  }));
+  CHECK_FALSE(Gone(*c, "top"));
+  Json leaf = Fetch(*c, "leaf");
+  leaf["metadata"].erase("finalizers");
+  REQUIRE(c->Update(kConfigMaps, "default", leaf).ok());
+  CHECK(Eventually([&] { return Gone(*c, "leaf") && Gone(*c, "mid") && Gone(*c, "top"); }));
+}
+
 }  // namespace
 }  // namespace kubit::controllers
