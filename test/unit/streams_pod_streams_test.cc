@@ -9,10 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "net/http_client.h"
+#include "net/http_server.h"
+#include "net/websocket.h"
 #include "runtime/kubelet/pod_naming.h"
 #include "runtime/kubelet/stream_server.h"
 #include "runtime/kubelet/tunnel_client.h"
@@ -120,4 +123,83 @@ TEST_CASE("streams pods/exec: a node's own identity may not exec, discovery list
   auto node = cluster.InProcess("system:node:board1", {"system:nodes"});
   auto s = node->Raw("POST", "/api/v1/namespaces/default/pods/web/exec?command=true&container=a", "", "", &out);
   CHECK(s.code() == 403);
+}
+
+namespace {
+
+// Reads an HTTP head byte by byte (nothing after it is taken).
+std::string ReadHead(net::Conn* conn) {
+  std::string head;
+  char c;
+  while ((head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) &&
+         conn->Read(&c, 1) == 1)
+    head.push_back(c);
+  return head;
+}
+
+// A kubelet that answers an exec upgrade itself and echoes each message
+// on channel 1: what the API server must relay without a change.
+void EchoKubelet(net::Conn* conn, std::mutex* mu, std::string* seen_head) {
+  std::string head = ReadHead(conn);
+  net::HttpRequest req;
+  std::string version;
+  // The probe's stream closes without a request.
+  if (head.size() < 4 || !net::ParseRequestHead(head.substr(0, head.size() - 4), &req, &version)) return;
+  {
+    std::lock_guard<std::mutex> l(*mu);
+    *seen_head = head;
+  }
+  conn->Write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Accept: " + net::WebSocketAccept(req.Header("sec-websocket-key")) +
+              "\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n");
+  net::WebSocketConn ws(conn, true);
+  std::string msg, error;
+  while (ws.ReadMessage(&msg, &error)) ws.Send(net::WsOpcode::kBinary, "\x01" + msg.substr(1));
+}
+
+}  // namespace
+
+TEST_CASE("streams pods/exec: the upgrade and the bytes are relayed unchanged") {
+  test::TestCluster cluster;
+  MakePod(cluster, "web", "board1");
+  std::mutex mu;
+  std::string seen;
+  auto dial = cluster.api->InProcessDialer("system:node:board1", {"system:nodes"});
+  kubelet::TunnelClient agent(kubelet::TunnelConnectFor(client::InProcessConfig(dial)),
+                              [&](net::Conn* c) { EchoKubelet(c, &mu, &seen); }, [](const std::string&) {});
+  agent.Start();
+  std::unique_ptr<net::Conn> probe;
+  std::string error;
+  for (int i = 0; i < 200 && !cluster.api->tunnels()->Dial("board1", &probe, &error, 5000); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  REQUIRE(probe);
+  probe.reset();  // that stream's kubelet sees an empty request and ends
+
+  auto admin = cluster.api->InProcessDialer("system:admin", {"system:masters"});
+  int fd = admin(&error);
+  REQUIRE(fd >= 0);
+  net::Conn kubectl(fd, nullptr, "kubectl");
+  const std::string key = "dGhlIHNhbXBsZSBub25jZQ==";
+  kubectl.Write("GET /api/v1/namespaces/default/pods/web/exec?command=sh&command=-c&command=true"
+                "&container=b&stdin=true&stdout=true HTTP/1.1\r\nHost: kubit\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+                "\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Protocol: v5.channel.k8s.io,v4.channel.k8s.io\r\n\r\n");
+  std::string head = ReadHead(&kubectl);
+  CHECK(head.rfind("HTTP/1.1 101 ", 0) == 0);
+  CHECK(head.find("Sec-WebSocket-Accept: " + net::WebSocketAccept(key)) != std::string::npos);
+  CHECK(head.find("Sec-WebSocket-Protocol: v5.channel.k8s.io") != std::string::npos);
+  // The kubelet saw kubectl's query and WebSocket headers as sent.
+  std::lock_guard<std::mutex> l(mu);
+  CHECK(seen.rfind("GET /exec/default/web/b?command=sh&command=-c&command=true&container=b"
+                   "&stdin=true&stdout=true HTTP/1.1\r\n", 0) == 0);
+  CHECK(seen.find("sec-websocket-key: " + key) != std::string::npos);
+
+  net::WebSocketConn ws(&kubectl, false);
+  std::string msg;
+  REQUIRE(ws.Send(net::WsOpcode::kBinary, std::string("\x00", 1) + "ping through"));
+  REQUIRE(ws.ReadMessage(&msg, &error));
+  CHECK(msg == "\x01ping through");
+  ws.SendClose(1000);
+  CHECK_FALSE(ws.ReadMessage(&msg, &error));
 }
