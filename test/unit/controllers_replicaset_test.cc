@@ -167,6 +167,47 @@ TEST_CASE("replicaset: minReadySeconds decides availability") {
   }));
 }
 
+TEST_CASE("replicaset: a refused create is a FailedCreate event and the ReplicaFailure condition") {
+  test::TestCluster cluster;
+  auto admin = cluster.InProcess();
+  // The controller's user may do everything it needs but create pods.
+  Json role = {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+               {"kind", "Role"},
+               {"metadata", {{"name", "no-pods"}}},
+               {"rules",
+                {{{"apiGroups", {"apps"}}, {"resources", {"replicasets", "replicasets/status"}}, {"verbs", {"get", "list", "watch", "update"}}},
+                 {{"apiGroups", {""}}, {"resources", {"pods"}}, {"verbs", {"get", "list", "watch"}}},
+                 {{"apiGroups", {""}}, {"resources", {"events"}}, {"verbs", {"create", "patch"}}}}}};
+  Json binding = {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                  {"kind", "RoleBinding"},
+                  {"metadata", {{"name", "no-pods"}}},
+                  {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", "no-pods"}}},
+                  {"subjects", {{{"kind", "User"}, {"name", "rs-test"}, {"apiGroup", "rbac.authorization.k8s.io"}}}}};
+  REQUIRE(admin->Create({"rbac.authorization.k8s.io", "v1", "roles"}, "default", role).ok());
+  REQUIRE(admin->Create({"rbac.authorization.k8s.io", "v1", "rolebindings"}, "default", binding).ok());
+  auto restricted = cluster.InProcess("rs-test", {"system:authenticated"});
+  client::SharedInformerFactory informers(admin.get());
+  ReplicaSetController rs(restricted.get(), &informers, nullptr);
+  informers.Start();
+  REQUIRE(informers.WaitForSync(std::chrono::seconds(10)));
+  rs.Start();
+  REQUIRE(admin->Create(kReplicaSets, "default", ReplicaSet("refused", 2)).ok());
+  REQUIRE(Eventually([&] {
+    Json st = Fetch(*admin, kReplicaSets, "refused")["status"];
+    for (const Json& c : st.value("conditions", Json::array()))
+      if (c["type"] == "ReplicaFailure" && c["status"] == "True" && c["reason"] == "FailedCreate") return true;
+    return false;
+  }));
+  Json events;
+  REQUIRE(admin->List(kEvents, "default", {}, &events).ok());
+  bool failed = false;
+  for (const Json& e : events["items"])
+    failed = failed || (e["reason"] == "FailedCreate" && e["type"] == "Warning" &&
+                        e["message"].get<std::string>().rfind("Error creating: ", 0) == 0);
+  CHECK(failed);
+  CHECK(PodsOf(*admin, "refused").empty());
+}
+
 ObjectPtr TestPod(const std::string& name, const std::string& node, const std::string& phase, bool ready,
                   const std::string& created, int restarts = 0, const std::string& cost = "") {
   Json p = {{"metadata", {{"name", name}, {"namespace", "default"}, {"creationTimestamp", created}}},
