@@ -19,6 +19,7 @@
 #include "runtime/container/layout.h"
 #include "runtime/container/sandbox.h"
 #include "runtime/container/signal_name.h"
+#include "runtime/image/reference.h"
 #include "runtime/kubelet/container_spec.h"
 #include "runtime/kubelet/env.h"
 #include "runtime/kubelet/pod_naming.h"
@@ -171,6 +172,19 @@ Json WithServiceAccountVolume(const Json& pod) {
   return out;
 }
 
+int GracePeriod(const Json& pod) {
+  return static_cast<int>(pod["spec"].value("terminationGracePeriodSeconds", int64_t{30}));
+}
+
+// The container's image is not the one its running container was made from
+// (both normalised: "busybox" is "docker.io/library/busybox:latest").
+bool ImageChanged(const Json& c, const std::string& running) {
+  img::Reference r;
+  std::string error;
+  if (running.empty() || !img::ParseReference(c.value("image", ""), &r, &error)) return false;
+  return r.String() != running;
+}
+
 }  // namespace
 
 struct PodWorker::Attempt {
@@ -213,6 +227,15 @@ struct PodWorker::Slot {
     return a->info.state.exit_code;
   }
 };
+
+bool PodWorker::DeadlineExceeded(const Json& pod) const {
+  const Json& spec = pod["spec"];
+  if (!spec.contains("activeDeadlineSeconds") || !spec["activeDeadlineSeconds"].is_number_integer())
+    return false;
+  struct tm t = {};
+  if (!strptime(start_time_.c_str(), "%Y-%m-%dT%H:%M:%SZ", &t)) return false;
+  return time(nullptr) - timegm(&t) >= spec["activeDeadlineSeconds"].get<int64_t>();
+}
 
 PodWorker::PodWorker(const KubeletDeps* deps, std::string uid, std::vector<std::string> adopted)
     : deps_(deps), uid_(std::move(uid)), adopted_(std::move(adopted)) {}
@@ -684,6 +707,23 @@ PodWorker::Clock::time_point PodWorker::Sync(const Json& pod) {
     }
   Observe();
   std::string error;
+  // A pod the API already holds as finished never runs again here (its
+  // containers may be gone: a reboot, a cleanup).
+  std::string api_phase = pod.value("status", Json::object()).value("phase", "");
+  if (api_phase == "Succeeded" || api_phase == "Failed") terminal_ = true;
+  if (!terminal_ && DeadlineExceeded(pod)) {
+    for (const char* list : {"containers", "initContainers"})
+      for (const auto& c : pod["spec"].value(list, Json::array())) {
+        Slot* s = slots_[c.value("name", "")].get();
+        if (s->Running())
+          KillContainer(pod, c, s->Latest()->id, GracePeriod(pod),
+                        "Stopping container " + c.value("name", ""));
+      }
+    deps_->events->Record(pod, "", "Normal", "DeadlineExceeded",
+                          "Pod was active on the node longer than the specified deadline");
+    deadline_exceeded_ = true;
+    terminal_ = true;
+  }
   if (terminal_) {
     // Finished: sidecars and anything left running stop; nothing restarts.
     for (const auto& c : pod["spec"].value("initContainers", Json::array())) {
@@ -769,6 +809,12 @@ PodWorker::Clock::time_point PodWorker::Sync(const Json& pod) {
       } else if (s->Exited()) {
         bool restart = policy == "Always" || (policy == "OnFailure" && s->ExitCode() != 0);
         HandleExited(pod, c, s, restart, &wake);
+      } else if (s->Running() && ImageChanged(c, s->Latest()->info.image)) {
+        // The one mutable part of a container: a new image restarts it.
+        KillContainer(pod, c, s->Latest()->id, GracePeriod(pod),
+                      "Container " + c.value("name", "") + " definition changed, will be restarted");
+        crash_backoff_.Reset(uid_ + "/" + c.value("name", ""));
+        continue;
       }
       RunProbes(pod, c, s, &wake);
     }
@@ -888,7 +934,14 @@ void PodWorker::ReportStatus(const Json& pod) {
       }
   if (resend_status_.exchange(false)) last_status_.clear();
   Json status = BuildPodStatus(pod, view, old, api::Now());
+  if (deadline_exceeded_) {
+    status["phase"] = "Failed";
+    status["reason"] = "DeadlineExceeded";
+    status["message"] = "Pod was active on the node longer than the specified deadline";
+  }
   std::string phase = status.value("phase", "");
+  std::string api_phase = pod.value("status", Json::object()).value("phase", "");
+  if ((api_phase == "Succeeded" || api_phase == "Failed") && phase != api_phase) return;
   if (phase == "Succeeded" || phase == "Failed") terminal_ = true;
   std::string text = status.dump();
   if (text == last_status_) return;

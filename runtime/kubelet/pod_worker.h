@@ -111,6 +111,8 @@ class PodWorker {
   void RunProbes(const nlohmann::json& pod, const nlohmann::json& c, Slot* slot,
                  Clock::time_point* wake);
   PodView BuildView(const nlohmann::json& pod);
+  // spec.activeDeadlineSeconds has passed since the pod's startTime.
+  bool DeadlineExceeded(const nlohmann::json& pod) const;
   void ReportStatus(const nlohmann::json& pod);
   bool TokenFor(const nlohmann::json& pod, const std::string& audience, int64_t expiration,
                 std::string* token, std::string* error);
@@ -141,6 +143,7 @@ class PodWorker {
   std::atomic<bool> resend_status_{false};
   std::string status_error_;  // the last failure to write it, logged once
   bool terminal_ = false;    // phase Succeeded or Failed reached
+  bool deadline_exceeded_ = false;
   Clock::time_point volumes_due_{};
   std::string volume_error_;
   struct Token {

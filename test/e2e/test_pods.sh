@@ -13,6 +13,7 @@
 data="$E2E_TMP/data"
 mkdir -p "$data/agent/images"
 make_busybox_oci_tar "$data/agent/images/busybox.tar" busybox:e2e  # imported by the agent at start
+make_busybox_oci_tar "$data/agent/images/busybox2.tar" busybox:e2e2
 mkdir -p "$data/agent/pod-manifests"
 cat >"$data/agent/pod-manifests/static.yaml" <<'YAML'
 apiVersion: v1
@@ -121,6 +122,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: env}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: busybox:e2e
@@ -182,6 +184,15 @@ metadata: {name: sidecar}
 spec:
   initContainers:
   - {name: proxy, image: busybox:e2e, restartPolicy: Always, command: [sh, -c, 'echo proxy up; exec sleep 1000']}
+  containers:
+  - {name: main, image: busybox:e2e, command: [sleep, "1000"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: deadline}
+spec:
+  activeDeadlineSeconds: 2
+  terminationGracePeriodSeconds: 1
   containers:
   - {name: main, image: busybox:e2e, command: [sleep, "1000"]}
 ---
@@ -280,6 +291,16 @@ wait_for 20 "the static pod gone with its file" static_gone
 
 step "env from a ConfigMap, a Secret, envFrom with prefix and fieldRef"
 wait_for 20 "env's log" log_has env main 'color=blue pw=s3cr3t cfg_size=L node='
+step "a new image restarts the container"
+k set image pod/env main=busybox:e2e2
+assert_rc 0 "set image"
+new_image() { [ "$(jp env '{.status.containerStatuses[0].restartCount}')" = 1 ] && [ "$(jp env '{.status.containerStatuses[0].image}')" = busybox:e2e2 ] && phase_is env Running; }
+wait_for 20 "env running busybox:e2e2" new_image
+
+step "activeDeadlineSeconds: Failed, DeadlineExceeded"
+wait_for 20 "deadline Failed" phase_is deadline Failed
+assert_eq "$(jp deadline '{.status.reason}')" DeadlineExceeded "reason"
+
 step "a missing configMap key: CreateContainerConfigError"
 wait_for 20 "missingkey waiting" field_is missingkey '{.status.containerStatuses[0].state.waiting.reason}' CreateContainerConfigError
 assert_eq "$(jp missingkey '{.status.containerStatuses[0].state.waiting.message}')" "couldn't find key nope in ConfigMap default/cfg" "message"
