@@ -19,6 +19,7 @@
 #include "core/client/client.h"
 #include "core/client/informer.h"
 #include "core/controllers/controller_manager.h"
+#include "core/controllers/cron_schedule.h"
 #include "core/scheduler/scheduler.h"
 #include "net/ipam_ipv4.h"
 #include "runtime/kubelet/node_status.h"
@@ -71,6 +72,7 @@ int ServerCommand(const Args& args) {
   std::string kubeconfig = "/etc/kubit/kubit.yaml", kubeconfig_mode = "0600", token;
   std::string service_cidr = "10.43.0.0/16";
   std::string cluster_cidr = "10.42.0.0/16";
+  std::string node_monitor_grace_period = "40s";
   int64_t port = 6443;
   std::vector<std::string> tls_sans, node_ips;
   bool disable_controller_manager = false;
@@ -94,6 +96,9 @@ int ServerCommand(const Args& args) {
                "IPv4 network CIDR for Service ClusterIPs; the first address is the kubernetes Service's");
   flags.String("cluster-cidr", &cluster_cidr,
                "IPv4 network CIDR for pod IPs; each node gets a /24 of it as its podCIDR");
+  flags.String("node-monitor-grace-period", &node_monitor_grace_period,
+               "How long a node may go without renewing its Lease or posting status before it is "
+               "marked Unknown and tainted unreachable (a Go duration, as kube-controller-manager's)");
   flags.Bool("disable-controller-manager", &disable_controller_manager,
              "Do not run the controllers (namespaces, service accounts, ...)");
   flags.Bool("disable-agent", &disable_agent, "Do not run a node agent (no workloads on this board)");
@@ -118,6 +123,12 @@ int ServerCommand(const Args& args) {
   if (kubeconfig_mode.empty() || *mode_end || mode > 0777) {
     fprintf(stderr, "Error: invalid --write-kubeconfig-mode \"%s\": want an octal mode like 0600\n",
             kubeconfig_mode.c_str());
+    return 2;
+  }
+  double grace_nanos = 0;
+  if (!controllers::ParseGoDuration(node_monitor_grace_period, &grace_nanos) || grace_nanos < 1e9) {
+    fprintf(stderr, "Error: invalid --node-monitor-grace-period \"%s\": a duration of at least 1s, like 40s\n",
+            node_monitor_grace_period.c_str());
     return 2;
   }
   // Pod network: nodes' podCIDRs are /24s of --cluster-cidr (as k3s).
@@ -200,6 +211,7 @@ int ServerCommand(const Args& args) {
     controllers::ControllerManagerOptions cmo;
     cmo.ca_pem = pki.ca.cert_pem;
     cmo.cluster_cidr = cluster_cidr;
+    cmo.node_monitor_grace_period = std::chrono::milliseconds(static_cast<int64_t>(grace_nanos / 1e6));
     cmo.log = [](controllers::LogLevel l, const std::string& m) {
       Log(static_cast<Level>(static_cast<int>(l)), "controllers", m);
     };

@@ -10,6 +10,7 @@
 #include "core/controllers/namespace_controller.h"
 #include "core/controllers/replicaset_controller.h"
 #include "core/controllers/node_ipam_controller.h"
+#include "core/controllers/node_lifecycle_controller.h"
 #include "core/controllers/root_ca_publisher.h"
 #include "core/controllers/serviceaccount_controller.h"
 #include "core/controllers/statefulset_controller.h"
@@ -33,6 +34,8 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   cronjobs_ = std::make_unique<CronJobController>(client, &informers_, opts_.log);
   daemonsets_ = std::make_unique<DaemonSetController>(client, &informers_, opts_.log);
   statefulsets_ = std::make_unique<StatefulSetController>(client, &informers_, opts_.log);
+  node_lifecycle_ =
+      std::make_unique<NodeLifecycleController>(client, &informers_, opts_.log, opts_.node_monitor_grace_period);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -68,10 +71,12 @@ void ControllerManager::Start() {
   cronjobs_->Start();
   daemonsets_->Start();
   statefulsets_->Start();
+  node_lifecycle_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  node_lifecycle_->Stop();
   statefulsets_->Stop();
   daemonsets_->Stop();
   cronjobs_->Stop();

@@ -2,6 +2,7 @@
 // and one set of shared informers, started and stopped together.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,7 @@ class EndpointsController;
 class GarbageCollector;
 class JobController;
 class NamespaceController;
+class NodeLifecycleController;
 class ReplicaSetController;
 class NodeIpamController;
 class RootCAPublisher;
@@ -29,6 +31,9 @@ struct ControllerManagerOptions {
   std::string ca_pem;  // the cluster CA, published as kube-root-ca.crt
   std::string cluster_cidr;  // nodes' podCIDRs come from here, a /node_cidr_mask_size each; empty: none
   int node_cidr_mask_size = 24;
+  // A node whose Lease and status stay unchanged this long is Unknown
+  // (kube-controller-manager's --node-monitor-grace-period).
+  std::chrono::milliseconds node_monitor_grace_period{40000};
   Logger log;
 };
 
@@ -58,6 +63,7 @@ class ControllerManager {
   std::unique_ptr<CronJobController> cronjobs_;
   std::unique_ptr<DaemonSetController> daemonsets_;
   std::unique_ptr<StatefulSetController> statefulsets_;
+  std::unique_ptr<NodeLifecycleController> node_lifecycle_;
 };
 
 }  // namespace kubit::controllers

@@ -84,8 +84,9 @@ bool Field(const std::string& field, const Bounds& b, uint64_t* bits, std::strin
 
 bool Has(uint64_t bits, int v) { return (bits >> v) & 1; }
 
-// Go's time.ParseDuration, in nanoseconds ("1h30m", "1.5s", "-2m").
-bool ParseDuration(const std::string& text, double* nanos) {
+}  // namespace
+
+bool ParseGoDuration(const std::string& text, double* nanos) {
   static const struct { const char* unit; double ns; } kUnits[] = {
       {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
   std::string s = text;
@@ -112,7 +113,6 @@ bool ParseDuration(const std::string& text, double* nanos) {
   return true;
 }
 
-}  // namespace
 
 bool CronSchedule::Parse(const std::string& text, CronSchedule* out, std::string* error) {
   std::string spec = text;
@@ -121,7 +121,7 @@ bool CronSchedule::Parse(const std::string& text, CronSchedule* out, std::string
   if (spec.empty()) return *error = "empty spec string", false;
   if (spec.rfind("@every ", 0) == 0) {
     double nanos = 0;
-    if (!ParseDuration(spec.substr(7), &nanos)) return *error = "failed to parse duration " + spec, false;
+    if (!ParseGoDuration(spec.substr(7), &nanos)) return *error = "failed to parse duration " + spec, false;
     // robfig: at least a second, in whole seconds.
     CronSchedule s;
     s.every_ = std::max<int64_t>(1, static_cast<int64_t>(nanos / 1e9));

@@ -16,6 +16,10 @@
 
 namespace kubit::controllers {
 
+// Go's time.ParseDuration ("1h30m", "1.5s", "300ms"), in nanoseconds:
+// the form of @every and of kube-controller-manager's duration flags.
+bool ParseGoDuration(const std::string& text, double* nanos);
+
 class CronSchedule {
  public:
   // False with *error on a bad schedule.

@@ -4,10 +4,12 @@
 # affinity, with the revision hash label and a ControllerRevision; a
 # tainted node gets none. A StatefulSet makes web-0 and its claim, and
 # web-1 only once web-0 is Running and Ready (the test plays the kubelet
-# through the status subresource).
+# through the status subresource). A node whose Lease (made here by hand)
+# is not renewed for --node-monitor-grace-period goes Unknown and is
+# tainted unreachable.
 . "$(dirname "$0")/lib.sh"
 
-start_server "$E2E_TMP/data" --disable-agent
+start_server "$E2E_TMP/data" --disable-agent --node-monitor-grace-period 3s
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k() { run kubectl "$@"; }
 
@@ -100,5 +102,30 @@ assert_rc 0
 eventually k get pod web-1 -o name || fail "no web-1 after web-0 became Ready$(show_run)"
 k get pvc www-web-1 -o name
 assert_eq "$OUT" "persistentvolumeclaim/www-web-1"
+
+step "a node whose Lease stops being renewed goes Unknown and is tainted"
+cat >lost.yaml <<'YAML'
+apiVersion: v1
+kind: Node
+metadata: {name: lost-1}
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: lost-1, namespace: kube-node-lease}
+spec: {holderIdentity: lost-1, leaseDurationSeconds: 40, renewTime: "2026-01-01T00:00:00.000000Z"}
+YAML
+k apply -f lost.yaml
+assert_rc 0
+k patch node lost-1 --subresource=status --type=merge -p '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"kubelet is posting ready status"}]}}'
+assert_rc 0
+unknown() { k get node lost-1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'; [ "$OUT" = Unknown ] || RC=1; }
+eventually unknown || fail "lost-1 not Unknown$(show_run)"
+k get node lost-1 -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'
+assert_eq "$OUT" "Kubelet stopped posting node status."
+tainted() {
+  k get node lost-1 -o jsonpath='{range .spec.taints[*]}{.key}:{.effect}{"\n"}{end}'
+  [ "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')" = "node.kubernetes.io/unreachable:NoExecute node.kubernetes.io/unreachable:NoSchedule " ] || RC=1
+}
+eventually tainted || fail "lost-1 not tainted unreachable$(show_run)"
 
 finish
