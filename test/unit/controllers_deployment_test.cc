@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -242,6 +243,28 @@ TEST_CASE("deployment: progressDeadlineSeconds passes without progress") {
     return Condition(now, "Progressing") == "False ProgressDeadlineExceeded" &&
            Condition(now, "Available") == "False MinimumReplicasUnavailable";
   }));
+}
+
+TEST_CASE("deployment: a resize mid-rollout is spread over the ReplicaSets in proportion") {
+  test::TestCluster cluster;
+  auto c = cluster.InProcess();
+  Running ctl(c.get());
+  Json d = Deployment("prop", 10, "nginx:1");
+  d["spec"]["strategy"] = {{"type", "RollingUpdate"}, {"rollingUpdate", {{"maxSurge", 3}, {"maxUnavailable", 0}}}};
+  REQUIRE(c->Create(kDeployments, "default", d).ok());
+  REQUIRE(RollOut(*c, "prop", 10));
+  Patch(*c, "prop", ImagePatch("nginx:2"));  // new pods never become ready: the rollout stays at 10 + 3
+  auto sizes = [&] {
+    std::map<std::string, int> out;  // image -> spec.replicas
+    for (const Json& rs : Items(*c, kReplicaSets, "app=prop"))
+      out[rs["spec"]["template"]["spec"]["containers"][0]["image"]] = rs["spec"]["replicas"];
+    return out;
+  };
+  REQUIRE(Eventually([&] { return sizes() == std::map<std::string, int>{{"nginx:1", 10}, {"nginx:2", 3}}; }));
+  // 20 replicas + 3 surge = 23 where there were 13: the old ReplicaSet
+  // gets round(10*23/13)-10 = 8 more, the new one the 2 left.
+  Patch(*c, "prop", {{"spec", {{"replicas", 20}}}});
+  CHECK(Eventually([&] { return sizes() == std::map<std::string, int>{{"nginx:1", 18}, {"nginx:2", 5}}; }));
 }
 
 TEST_CASE("deployment util: fenceposts, hash, annotations, proportions") {
