@@ -1,6 +1,7 @@
 #include "core/controllers/endpoints_controller.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,8 @@ const client::Resource kServices{"", "v1", "services"};
 const client::Resource kPods{"", "v1", "pods"};
 const client::Resource kEndpoints{"", "v1", "endpoints"};
 constexpr const char* kHeadlessLabel = "service.kubernetes.io/headless";
+constexpr const char* kOverCapacityAnnotation = "endpoints.kubernetes.io/over-capacity";
+constexpr size_t kMaxEndpointsAddresses = 1000;
 
 void SortAddresses(Json* addrs) {
   std::sort(addrs->begin(), addrs->end(), [](const Json& a, const Json& b) {
@@ -75,6 +78,33 @@ Json EndpointSubsets(const Json& svc, const std::vector<ObjectPtr>& pods) {
     subsets.push_back(subset);
   }
   return subsets;
+}
+
+bool TruncateEndpointSubsets(Json* subsets) {
+  size_t ready = 0, not_ready = 0;
+  for (const Json& s : *subsets) {
+    ready += s.value("addresses", Json::array()).size();
+    not_ready += s.value("notReadyAddresses", Json::array()).size();
+  }
+  if (ready + not_ready <= kMaxEndpointsAddresses) return false;
+  // Too many ready ones: they are cut and the not-ready all go; else the
+  // ready stay and the not-ready share what is left.
+  const bool cut_ready = ready > kMaxEndpointsAddresses;
+  const size_t room = cut_ready ? kMaxEndpointsAddresses : kMaxEndpointsAddresses - ready;
+  const size_t total = cut_ready ? ready : not_ready;
+  const char* field = cut_ready ? "addresses" : "notReadyAddresses";
+  size_t left = room;
+  for (Json& s : *subsets) {
+    Json addrs = s.value(field, Json::array());
+    size_t share = static_cast<size_t>(std::ceil(static_cast<double>(addrs.size()) / total * room));
+    share = std::min({share, left, addrs.size()});
+    addrs.erase(addrs.begin() + static_cast<std::ptrdiff_t>(share), addrs.end());
+    left -= share;
+    if (addrs.empty()) s.erase(field);
+    else s[field] = addrs;
+    if (cut_ready) s.erase("notReadyAddresses");
+  }
+  return true;
 }
 
 EndpointsController::EndpointsController(client::Client* client, client::SharedInformerFactory* informers,
@@ -143,7 +173,8 @@ Status EndpointsController::Sync(const std::string& key) {
   std::vector<ObjectPtr> pods;
   for (const ObjectPtr& p : pods_->ByIndex(client::kNamespaceIndex, ns))
     if (ServiceSelects(*svc, *p)) pods.push_back(p);
-  const Json subsets = EndpointSubsets(*svc, pods);
+  Json subsets = EndpointSubsets(*svc, pods);
+  const bool truncated = TruncateEndpointSubsets(&subsets);
 
   Json labels = (*svc)["metadata"].value("labels", Json::object());
   if (!labels.is_object()) labels = Json::object();
@@ -151,12 +182,19 @@ Status EndpointsController::Sync(const std::string& key) {
   else labels.erase(kHeadlessLabel);
 
   ObjectPtr current = endpoints_->Get(key);
+  Json annotations = current ? (*current)["metadata"].value("annotations", Json::object()) : Json::object();
+  if (!annotations.is_object()) annotations = Json::object();
+  if (truncated) annotations[kOverCapacityAnnotation] = "truncated";
+  else annotations.erase(kOverCapacityAnnotation);
   if (current && (*current).value("subsets", Json::array()) == subsets &&
-      (*current)["metadata"].value("labels", Json::object()) == labels)
+      (*current)["metadata"].value("labels", Json::object()) == labels &&
+      (*current)["metadata"].value("annotations", Json::object()) == annotations)
     return Status();
   Json ep = current ? *current
                     : Json{{"apiVersion", "v1"}, {"kind", "Endpoints"}, {"metadata", {{"name", name}, {"namespace", ns}}}};
   ep["metadata"]["labels"] = labels;
+  if (annotations.empty()) ep["metadata"].erase("annotations");
+  else ep["metadata"]["annotations"] = annotations;
   if (subsets.empty()) ep.erase("subsets");
   else ep["subsets"] = subsets;
   Status s = current ? client_->Update(kEndpoints, ns, ep) : client_->Create(kEndpoints, ns, ep);

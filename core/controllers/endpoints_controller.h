@@ -4,7 +4,7 @@
 // the pod is ready (or the Service publishes not-ready addresses) and
 // notReadyAddresses otherwise; ports resolved per pod (named target ports
 // may differ between pods), addresses with the same ports grouped into
-// one subset. The Endpoints go when the Service goes. Services without a
+// one subset, at most 1,000 addresses. The Endpoints go when the Service goes. Services without a
 // selector keep whatever Endpoints their users write.
 #pragma once
 
@@ -37,5 +37,10 @@ class EndpointsController {
 
 // The subsets for a Service from its pods (sorted, grouped by ports).
 client::Json EndpointSubsets(const client::Json& svc, const std::vector<client::ObjectPtr>& pods);
+// Endpoints hold at most 1,000 addresses (EndpointSlices have them all):
+// cuts `subsets` down to that, each subset in proportion, ready addresses
+// kept before not-ready ones, as upstream; true if anything was cut (the
+// Endpoints are then annotated endpoints.kubernetes.io/over-capacity).
+bool TruncateEndpointSubsets(client::Json* subsets);
 
 }  // namespace kubit::controllers

@@ -213,5 +213,31 @@ TEST_CASE("endpointslices: at most 100 endpoints a slice; the kubernetes Service
   CHECK_FALSE(ServiceManagesEndpoints(selectorless));
 }
 
+Json Addresses(int n, const std::string& prefix) {
+  Json out = Json::array();
+  for (int i = 0; i < n; i++) out.push_back({{"ip", prefix + std::to_string(i)}});
+  return out;
+}
+
+TEST_CASE("endpoints: more than 1000 addresses are cut in proportion, ready ones kept first") {
+  Json small = Json::array({{{"addresses", Addresses(10, "a")}}});
+  CHECK_FALSE(TruncateEndpointSubsets(&small));
+
+  Json ready = Json::array({{{"addresses", Addresses(900, "a")}, {"notReadyAddresses", Addresses(5, "n")}},
+                            {{"addresses", Addresses(300, "b")}}});
+  REQUIRE(TruncateEndpointSubsets(&ready));
+  CHECK(ready[0]["addresses"].size() == 750);
+  CHECK(ready[1]["addresses"].size() == 250);
+  CHECK_FALSE(ready[0].contains("notReadyAddresses"));
+
+  Json mixed = Json::array({{{"addresses", Addresses(500, "a")}, {"notReadyAddresses", Addresses(300, "n")}},
+                            {{"addresses", Addresses(300, "b")}, {"notReadyAddresses", Addresses(100, "m")}}});
+  REQUIRE(TruncateEndpointSubsets(&mixed));
+  CHECK(mixed[0]["addresses"].size() == 500);
+  CHECK(mixed[1]["addresses"].size() == 300);
+  CHECK(mixed[0]["notReadyAddresses"].size() == 150);
+  CHECK(mixed[1]["notReadyAddresses"].size() == 50);
+}
+
 }  // namespace
 }  // namespace kubit::controllers
