@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "core/api/meta.h"
@@ -194,6 +195,7 @@ struct PodWorker::Attempt {
   bool start_error = false;  // the runtime could not start it: no container exists
   Terminated error_state;
   int64_t failed_at_ns = 0;
+  mutable std::optional<Terminated> final_state;  // once it has ended
 };
 
 struct PodWorker::Slot {
@@ -837,6 +839,8 @@ PodView PodWorker::BuildView(const Json& pod) {
   v.start_time = start_time_;
   auto term_of = [&](const Json& c, const Attempt& a, int n) {
     if (a.start_error) return a.error_state;
+    // An ended container never changes: read its files once.
+    if (a.final_state) return *a.final_state;
     Terminated t;
     const auto& st = a.info.state;
     if (st.status == ctr::ContainerStatus::kUnknown) {
@@ -853,7 +857,8 @@ PodView PodWorker::BuildView(const Json& pod) {
     t.container_id = "kubit://" + a.id;
     std::string term_file = PodDir(deps_->data_dir, uid_) + "/containers/" + c.value("name", "") +
                             "/" + std::to_string(n);
-    t.message = ReadText(term_file, 4096);
+    std::string written = ReadText(term_file, 4096);
+    if (!written.empty()) t.message = written;
     if (t.message.empty() && t.exit_code != 0 &&
         c.value("terminationMessagePolicy", "File") == "FallbackToLogsOnError") {
       ctr::ContainerSpec spec;
@@ -861,6 +866,7 @@ PodView PodWorker::BuildView(const Json& pod) {
                                        pod["metadata"].value("name", ""), uid_, c.value("name", ""), n);
       t.message = LogTail(deps_->runtime->LogPath(spec));
     }
+    a.final_state = t;
     return t;
   };
   for (const char* list : {"initContainers", "containers"}) {

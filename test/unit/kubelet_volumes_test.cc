@@ -170,3 +170,29 @@ TEST_CASE("kubelet volumes: set up under the pod's directory, torn down whole") 
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("kubelet volumes: emptyDir medium Memory is a tmpfs of sizeLimit, unmounted at teardown") {
+  std::string data = TempDir();
+  Json pod = Json::parse(R"j({"metadata":{"name":"p","namespace":"ns","uid":"u10"},
+    "spec":{"volumes":[{"name":"ram","emptyDir":{"medium":"Memory","sizeLimit":"4Mi"}}],"containers":[{"name":"c"}]}})j");
+  VolumeEnv env;
+  env.data_dir = data;
+  env.objects = Fake({});
+  VolumePaths paths;
+  std::string error;
+  REQUIRE(SetUpVolumes(pod, env, &paths, &error));
+  std::string dir = paths["ram"].path;
+  std::ifstream mounts("/proc/self/mountinfo");
+  std::string line, found;
+  while (std::getline(mounts, line))
+    if (line.find(" " + dir + " ") != std::string::npos) found = line;
+  CHECK(found.find(" - tmpfs ") != std::string::npos);
+  CHECK(found.find("size=4096k") != std::string::npos);
+  REQUIRE(SetUpVolumes(pod, env, &paths, &error));  // again: not mounted twice
+  REQUIRE(TearDownVolumes(data, "u10", &error));
+  CHECK(access(dir.c_str(), F_OK) != 0);
+}
+
+}  // namespace
