@@ -227,7 +227,7 @@ Status ReplicaSetController::DeletePods(const Json& rs, const std::vector<Object
     for (const ObjectPtr& p : pods_->ByIndex(client::kNamespaceIndex, Ns(rs)))
       if (IsPodActive(*p) && siblings.count(ControllerRefOf(*p).value("uid", ""))) related.push_back(p);
   }
-  std::vector<ObjectPtr> victims = RankPodsForDeletion(pods, related);
+  std::vector<ObjectPtr> victims = RankPodsForDeletion(pods, related, NowUnix());
   victims.resize(count);
   const std::string key = client::ObjectKey(rs);
   std::vector<std::string> keys;

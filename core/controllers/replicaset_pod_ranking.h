@@ -10,8 +10,11 @@
 //   6. ready for a shorter time before longer;
 //   7. more container restarts before fewer;
 //   8. newer before older.
+// Times in 6 and 8 compare by powers of two of their age at `now_unix`,
+// ties by uid (upstream's LogarithmicScaleDown).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,6 +27,6 @@ namespace kubit::controllers {
 // pods of the whole workload (the ReplicaSet's siblings under one
 // Deployment included): a pod's rank is how many of them share its node.
 std::vector<client::ObjectPtr> RankPodsForDeletion(std::vector<client::ObjectPtr> pods,
-                                                   const std::vector<client::ObjectPtr>& related);
+                                                   const std::vector<client::ObjectPtr>& related, int64_t now_unix);
 
 }  // namespace kubit::controllers

@@ -8,6 +8,7 @@
 
 #include "core/api/meta.h"
 #include "core/client/informer.h"
+#include "core/controllers/pod_state.h"
 #include "core/controllers/replicaset_controller.h"
 #include "core/controllers/replicaset_pod_ranking.h"
 #include "test/unit/client_test_cluster.h"
@@ -228,6 +229,7 @@ std::vector<std::string> Names(const std::vector<ObjectPtr>& pods) {
 }
 
 TEST_CASE("replicaset: scale-down ranking as upstream's ActivePodsWithRanks") {
+  const int64_t kNow = ParseTime("2026-11-22T00:00:00Z");
   const std::string old_t = "2026-01-01T00:00:00Z", new_t = "2026-06-01T00:00:00Z";
   std::vector<ObjectPtr> pods = {
       TestPod("running-ready-old", "n1", "Running", true, old_t),
@@ -236,7 +238,7 @@ TEST_CASE("replicaset: scale-down ranking as upstream's ActivePodsWithRanks") {
       TestPod("running-not-ready", "n1", "Running", false, old_t),
       TestPod("running-ready-new", "n1", "Running", true, new_t),
   };
-  CHECK(Names(RankPodsForDeletion(pods, pods)) ==
+  CHECK(Names(RankPodsForDeletion(pods, pods, kNow)) ==
         std::vector<std::string>{"unscheduled", "pending", "running-not-ready", "running-ready-new",
                                  "running-ready-old"});
 
@@ -246,10 +248,23 @@ TEST_CASE("replicaset: scale-down ranking as upstream's ActivePodsWithRanks") {
       TestPod("doubled-a", "n1", "Running", true, old_t),
       TestPod("doubled-b", "n1", "Running", true, old_t, 0, "100"),
   };
-  CHECK(Names(RankPodsForDeletion(ranked, ranked)) == std::vector<std::string>{"doubled-a", "alone", "doubled-b"});
+  CHECK(Names(RankPodsForDeletion(ranked, ranked, kNow)) == std::vector<std::string>{"doubled-a", "alone", "doubled-b"});
   std::vector<ObjectPtr> restarts = {TestPod("new", "n1", "Running", true, old_t),
                                      TestPod("crashy", "n2", "Running", true, old_t, 5)};
-  CHECK(Names(RankPodsForDeletion(restarts, restarts)) == std::vector<std::string>{"crashy", "new"});
+  CHECK(Names(RankPodsForDeletion(restarts, restarts, kNow)) == std::vector<std::string>{"crashy", "new"});
+
+  // Ages in the same power-of-two bucket (2^54 ns is about 208 days): the
+  // uid decides, not which is a little newer.
+  auto with_uid = [](ObjectPtr p, const std::string& uid) {
+    Json j = *p;
+    j["metadata"]["uid"] = uid;
+    return std::make_shared<const Json>(j);
+  };
+  std::vector<ObjectPtr> bucket = {
+      with_uid(TestPod("newer", "n1", "Pending", false, "2026-02-01T00:00:00Z"), "b"),
+      with_uid(TestPod("older", "n1", "Pending", false, "2026-01-01T00:00:00Z"), "a"),
+  };
+  CHECK(Names(RankPodsForDeletion(bucket, bucket, kNow)) == std::vector<std::string>{"older", "newer"});
 }
 
 }  // namespace
