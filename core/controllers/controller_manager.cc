@@ -3,6 +3,7 @@
 #include "core/controllers/cronjob_controller.h"
 #include "core/controllers/daemonset_controller.h"
 #include "core/controllers/deployment_controller.h"
+#include "core/controllers/disruption_controller.h"
 #include "core/controllers/endpoints_controller.h"
 #include "core/controllers/endpointslice_controller.h"
 #include "core/controllers/garbage_collector.h"
@@ -36,6 +37,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   statefulsets_ = std::make_unique<StatefulSetController>(client, &informers_, opts_.log);
   node_lifecycle_ =
       std::make_unique<NodeLifecycleController>(client, &informers_, opts_.log, opts_.node_monitor_grace_period);
+  disruption_ = std::make_unique<DisruptionController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -72,10 +74,12 @@ void ControllerManager::Start() {
   daemonsets_->Start();
   statefulsets_->Start();
   node_lifecycle_->Start();
+  disruption_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  disruption_->Stop();
   node_lifecycle_->Stop();
   statefulsets_->Stop();
   daemonsets_->Stop();

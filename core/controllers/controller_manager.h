@@ -14,6 +14,7 @@ namespace kubit::controllers {
 
 class CronJobController;
 class DaemonSetController;
+class DisruptionController;
 class StatefulSetController;
 class DeploymentController;
 class EndpointSliceController;
@@ -64,6 +65,7 @@ class ControllerManager {
   std::unique_ptr<DaemonSetController> daemonsets_;
   std::unique_ptr<StatefulSetController> statefulsets_;
   std::unique_ptr<NodeLifecycleController> node_lifecycle_;
+  std::unique_ptr<DisruptionController> disruption_;
 };
 
 }  // namespace kubit::controllers
