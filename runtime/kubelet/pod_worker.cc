@@ -25,6 +25,7 @@
 #include "runtime/kubelet/env.h"
 #include "runtime/kubelet/pod_naming.h"
 #include "runtime/kubelet/pull_secrets.h"
+#include "runtime/kubelet/static_pods.h"
 #include "runtime/kubelet/volumes.h"
 
 namespace kubit::kubelet {
@@ -142,10 +143,13 @@ std::string ImageId(const img::Image& image) {
 // (kubit's API server does not add it at admission, as upstream's
 // ServiceAccount admission plugin does, so the kubelet does) unless the pod
 // opts out or mounts something there itself.
-Json WithServiceAccountVolume(const Json& pod) {
+Json WithServiceAccountVolume(const Json& pod, bool account_automounts) {
   const Json& spec = pod["spec"];
-  if (spec.contains("automountServiceAccountToken") && spec["automountServiceAccountToken"] == false)
-    return pod;
+  // The pod's automountServiceAccountToken wins over its ServiceAccount's.
+  bool automount = spec.contains("automountServiceAccountToken") && spec["automountServiceAccountToken"].is_boolean()
+                       ? spec["automountServiceAccountToken"].get<bool>()
+                       : account_automounts;
+  if (!automount) return pod;
   for (const auto& v : spec.value("volumes", Json::array()))
     if (v.value("name", "").rfind("kube-api-access-", 0) == 0) return pod;
   Json out = pod;
@@ -294,7 +298,19 @@ void PodWorker::Run() {
       pod_changed_ = false;
     }
     if (!pod) return;
-    Json p = WithServiceAccountVolume(*pod);
+    if (!account_checked_) {
+      // Once per pod: the ServiceAccount's automountServiceAccountToken.
+      const Json& m = (*pod)["metadata"];
+      Json sa;
+      std::string error;
+      Lookup l = deps_->objects("serviceaccounts", m.value("namespace", "default"),
+                                (*pod)["spec"].value("serviceAccountName", "default"), &sa, &error);
+      if (l == Lookup::kFound && sa.contains("automountServiceAccountToken") &&
+          sa["automountServiceAccountToken"] == false)
+        account_automounts_ = false;
+      account_checked_ = l != Lookup::kError || IsStaticPod(*pod);
+    }
+    Json p = WithServiceAccountVolume(*pod, account_automounts_);
     if (gone || p["metadata"].contains("deletionTimestamp")) {
       Terminate(p, gone);
       finished_ = true;

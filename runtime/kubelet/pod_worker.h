@@ -144,6 +144,8 @@ class PodWorker {
   std::string status_error_;  // the last failure to write it, logged once
   bool terminal_ = false;    // phase Succeeded or Failed reached
   bool deadline_exceeded_ = false;
+  bool account_checked_ = false;    // the ServiceAccount was read
+  bool account_automounts_ = true;  // its automountServiceAccountToken
   Clock::time_point volumes_due_{};
   std::string volume_error_;
   struct Token {

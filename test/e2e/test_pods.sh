@@ -251,6 +251,20 @@ assert_match "$OUT" "^$(jp hello '{.status.podIP}')"$'\t'"hello$" "/etc/hosts"
 assert_contains "$OUT" "search default.svc.cluster.local svc.cluster.local cluster.local" "resolv.conf"
 assert_contains "$OUT" "nameserver 10.43.0.10" "resolv.conf"
 
+step "the service account token, CA and namespace at /var/run/secrets/kubernetes.io/serviceaccount"
+sa=/var/run/secrets/kubernetes.io/serviceaccount
+run "$KUBIT" ctr --data-dir "$data" exec "${hello_cid#kubit://}" cat $sa/namespace
+assert_eq "$OUT" default "namespace file"
+run "$KUBIT" ctr --data-dir "$data" exec "${hello_cid#kubit://}" cat $sa/token
+assert_match "$OUT" '^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "token file"
+token=$OUT
+run "$KUBIT" ctr --data-dir "$data" exec "${hello_cid#kubit://}" cat $sa/ca.crt
+assert_contains "$OUT" "BEGIN CERTIFICATE" "ca.crt"
+url=$(kubectl config view -o 'jsonpath={.clusters[0].cluster.server}')
+KUBECONFIG=/dev/null run kubectl --server "$url" --insecure-skip-tls-verify --token "$token" \
+  auth whoami -o 'jsonpath={.status.userInfo.username}'
+assert_eq "$OUT" system:serviceaccount:default:default "the token's identity"
+
 step "restartPolicy Never: Failed with reason Error and the termination message"
 wait_for 20 "never Failed" phase_is never Failed
 assert_eq "$(jp never '{.status.containerStatuses[0].state.terminated.reason}')" Error "reason"
