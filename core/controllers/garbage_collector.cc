@@ -84,7 +84,7 @@ GarbageCollector::GarbageCollector(client::Client* client, client::SharedInforme
 GarbageCollector::~GarbageCollector() { Stop(); }
 
 void GarbageCollector::Start(int workers) {
-  for (client::Informer* i : Discover()) i->Start();
+  for (const Watched* w : Discover()) w->informer->Start();
   loop_.Start(workers);
   rediscover_ = std::thread([this] { Rediscover(); });
 }
@@ -103,12 +103,16 @@ void GarbageCollector::Rediscover() {
   std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, rediscover_period_, [this] { return stopping_; })) {
     lock.unlock();
-    for (client::Informer* i : Discover()) i->Start();
+    std::vector<const Watched*> fresh = Discover();
+    for (const Watched* w : fresh) w->informer->Start();
+    // References to a kind not served before were judged alive; the
+    // owners may be long gone: judge them again.
+    EnqueueReferencesTo(fresh);
     lock.lock();
   }
 }
 
-std::vector<client::Informer*> GarbageCollector::Discover() {
+std::vector<const GarbageCollector::Watched*> GarbageCollector::Discover() {
   std::vector<client::ApiResource> types;
   std::map<std::string, std::string> failed;
   Status s = client::ServerPreferredResources(*client_, &types, &failed);
@@ -116,7 +120,7 @@ std::vector<client::Informer*> GarbageCollector::Discover() {
     if (log_) log_(LogLevel::kWarn, "garbage-collector: discovery failed: " + s.ToString());
     return {};
   }
-  std::vector<client::Informer*> fresh;
+  std::vector<const Watched*> fresh;
   for (const client::ApiResource& t : types) {
     if (!Collectable(t)) continue;
     {
@@ -125,9 +129,27 @@ std::vector<client::Informer*> GarbageCollector::Discover() {
     }
     Watch(t);
     std::lock_guard<std::mutex> lock(mu_);
-    fresh.push_back(watched_[IdOf(t.resource)].informer);
+    fresh.push_back(&watched_[IdOf(t.resource)]);
   }
   return fresh;
+}
+
+void GarbageCollector::EnqueueReferencesTo(const std::vector<const Watched*>& types) {
+  if (types.empty()) return;
+  std::vector<const Watched*> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, w] : watched_) all.push_back(&w);
+  }
+  for (const Watched* w : all)
+    for (const ObjectPtr& o : w->informer->List())
+      for (const Json& ref : OwnerRefs(*o)) {
+        const std::string group = GroupOf(ref.value("apiVersion", "")), kind = ref.value("kind", "");
+        if (std::any_of(types.begin(), types.end(), [&](const Watched* t) {
+              return t->type.resource.group == group && t->type.kind == kind;
+            }))
+          loop_.queue().Add(KeyFor(w->type, *o));
+      }
 }
 
 void GarbageCollector::Watch(const client::ApiResource& type) {

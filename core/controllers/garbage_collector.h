@@ -14,7 +14,9 @@
 //   - Background (no finalizer): the owner goes at once and its
 //     dependents follow as dangling ones.
 // Whether an owner is gone is checked against the server, never only the
-// cache, so a lagging informer cannot get an object deleted.
+// cache, so a lagging informer cannot get an object deleted. An owner of
+// a kind the server does not serve counts as alive until the kind is
+// discovered; then its dependents are judged again.
 #pragma once
 
 #include <chrono>
@@ -54,7 +56,8 @@ class GarbageCollector {
     client::Informer* informer = nullptr;
   };
   // Makes informers for resources not watched yet; returns the new ones.
-  std::vector<client::Informer*> Discover();
+  std::vector<const Watched*> Discover();
+  void EnqueueReferencesTo(const std::vector<const Watched*>& types);
   void Watch(const client::ApiResource& type);
   void Rediscover();
   // "group/version/resource|ns/name": which cache to look in.

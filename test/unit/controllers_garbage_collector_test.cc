@@ -187,5 +187,37 @@ TEST_CASE("garbage collector: Foreground goes down a chain, the deepest dependen
   CHECK(Eventually([&] { return Gone(*c, "leaf") && Gone(*c, "mid") && Gone(*c, "top"); }));
 }
 
+TEST_CASE("garbage collector: an owner of a kind served later is judged once the kind appears") {
+  test::TestCluster cluster;
+  auto c = cluster.InProcess();
+  client::SharedInformerFactory informers(c.get());
+  GarbageCollector gc(c.get(), &informers, nullptr, std::chrono::seconds(1));
+  informers.Start();
+  REQUIRE(informers.WaitForSync(std::chrono::seconds(10)));
+  gc.Start();
+  Json cm = {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata",
+              {{"name", "of-a-gadget"},
+               {"ownerReferences",
+                {{{"apiVersion", "example.com/v1"}, {"kind", "Gadget"}, {"name", "g"}, {"uid", "11111111-2222-3333-4444-555555555555"}}}}}}};
+  REQUIRE(c->Create(kConfigMaps, "default", cm).ok());
+  CHECK_FALSE(Gone(*c, "of-a-gadget"));  // Gadgets are not served: the owner may yet exist
+  Json crd = {{"apiVersion", "apiextensions.k8s.io/v1"},
+              {"kind", "CustomResourceDefinition"},
+              {"metadata", {{"name", "gadgets.example.com"}}},
+              {"spec",
+               {{"group", "example.com"},
+                {"scope", "Namespaced"},
+                {"names", {{"plural", "gadgets"}, {"singular", "gadget"}, {"kind", "Gadget"}}},
+                {"versions",
+                 {{{"name", "v1"},
+                   {"served", true},
+                   {"storage", true},
+                   {"schema", {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}};
+  REQUIRE(c->Create({"apiextensions.k8s.io", "v1", "customresourcedefinitions"}, "", crd).ok());
+  CHECK(Eventually([&] { return Gone(*c, "of-a-gadget"); }));  // served now, and there is no such Gadget
+}
+
 }  // namespace
 }  // namespace kubit::controllers
