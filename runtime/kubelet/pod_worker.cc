@@ -586,7 +586,7 @@ bool PodWorker::TryStart(const Json& pod, const Json& c, Slot* slot, int n) {
   }
   // postStart: a failed hook kills the container, as upstream.
   const Json hook = c.value("lifecycle", Json::object()).value("postStart", Json::object());
-  if (hook.contains("exec")) {
+  if (hook.contains("exec") || hook.contains("httpGet")) {
     std::string out;
     ProbeTarget t{deps_->runtime, ctx.id, pod_ip_, &c};
     if (!RunProbe(hook, t, &out)) {
@@ -607,7 +607,7 @@ void PodWorker::KillContainer(const Json& pod, const Json& c, const std::string&
   deps_->events->Record(pod, ContainerFieldPath(init, name), "Normal", "Killing", message);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
   const Json pre = c.value("lifecycle", Json::object()).value("preStop", Json::object());
-  if (grace > 0 && pre.contains("exec")) {
+  if (grace > 0 && (pre.contains("exec") || pre.contains("httpGet"))) {
     std::string out;
     ProbeTarget t{deps_->runtime, id, pod_ip_, &c};
     if (!RunProbe(pre, t, &out))

@@ -58,8 +58,10 @@ struct ProbeTarget {
   const nlohmann::json* container = nullptr;  // named ports
 };
 
-// Runs one probe (exec, httpGet, tcpSocket); *output: what to report in an
-// Unhealthy event (the command's output, the HTTP status, the dial error).
+// Runs one probe (exec, httpGet, tcpSocket), or a postStart/preStop hook
+// (exec, httpGet: the same handlers); *output: what to report in an
+// Unhealthy or Failed*Hook event (the command's output, the HTTP status,
+// the dial error).
 bool RunProbe(const nlohmann::json& probe, const ProbeTarget& target, std::string* output);
 
 }  // namespace kubit::kubelet
