@@ -7,6 +7,7 @@
 #include "core/controllers/endpoints_controller.h"
 #include "core/controllers/endpointslice_controller.h"
 #include "core/controllers/garbage_collector.h"
+#include "core/controllers/hpa_controller.h"
 #include "core/controllers/job_controller.h"
 #include "core/controllers/namespace_controller.h"
 #include "core/controllers/replicaset_controller.h"
@@ -38,6 +39,8 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   node_lifecycle_ =
       std::make_unique<NodeLifecycleController>(client, &informers_, opts_.log, opts_.node_monitor_grace_period);
   disruption_ = std::make_unique<DisruptionController>(client, &informers_, opts_.log);
+  // No metrics API yet: HPAs report that they cannot get metrics.
+  autoscalers_ = std::make_unique<HorizontalPodAutoscalerController>(client, &informers_, opts_.log, nullptr);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -75,10 +78,12 @@ void ControllerManager::Start() {
   statefulsets_->Start();
   node_lifecycle_->Start();
   disruption_->Start();
+  autoscalers_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  autoscalers_->Stop();
   disruption_->Stop();
   node_lifecycle_->Stop();
   statefulsets_->Stop();

@@ -20,6 +20,7 @@ class DeploymentController;
 class EndpointSliceController;
 class EndpointsController;
 class GarbageCollector;
+class HorizontalPodAutoscalerController;
 class JobController;
 class NamespaceController;
 class NodeLifecycleController;
@@ -66,6 +67,7 @@ class ControllerManager {
   std::unique_ptr<StatefulSetController> statefulsets_;
   std::unique_ptr<NodeLifecycleController> node_lifecycle_;
   std::unique_ptr<DisruptionController> disruption_;
+  std::unique_ptr<HorizontalPodAutoscalerController> autoscalers_;
 };
 
 }  // namespace kubit::controllers
