@@ -32,7 +32,7 @@ ready_all() {
 # rolled_out NAME: drives readiness once, then asks `kubectl rollout status`.
 rolled_out() {
   ready_all "app=$1"
-  k rollout status "deployment/$1" --timeout=2s
+  k rollout status "deployment/$1" --timeout=1s
 }
 count() { # count KIND SELECTOR: objects not being deleted
   run kubectl get "$1" -l "$2" -o jsonpath='{range .items[*]}[{.metadata.deletionTimestamp}]{end}'
