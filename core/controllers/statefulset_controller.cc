@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/api/selectors.h"
 #include "core/controllers/controller_ref.h"
 #include "core/controllers/daemonset_controller_nodes.h"
 #include "core/controllers/pod_state.h"
@@ -63,7 +64,6 @@ StatefulSetController::StatefulSetController(client::Client* client, client::Sha
       log_(log),
       recorder_(client, "statefulset-controller"),
       loop_("statefulset-controller", [this](const std::string& key) { return Sync(key); }, log) {
-  pods_->AddIndex(kByOwner, OwnerKey);
   revisions_->AddIndex(kByOwner, OwnerKey);
   client::EventHandlers set_events;
   set_events.on_add = [this](const ObjectPtr& o) { loop_.queue().Add(client::ObjectKey(*o)); };
@@ -73,13 +73,14 @@ StatefulSetController::StatefulSetController(client::Client* client, client::Sha
   client::EventHandlers pod_events;
   pod_events.on_add = [this](const ObjectPtr& p) {
     std::string key = ControllerKeyOf(*p, "StatefulSet");
-    if (key.empty()) return;
+    if (key.empty()) return EnqueueMatching(*p);
     expectations_.CreationObserved(key);
     loop_.queue().Add(key);
   };
-  pod_events.on_update = [this](const ObjectPtr&, const ObjectPtr& p) {
-    std::string key = ControllerKeyOf(*p, "StatefulSet");
-    if (key.empty()) return;
+  pod_events.on_update = [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
+    std::string key = ControllerKeyOf(*p, "StatefulSet"), old_key = ControllerKeyOf(*old_pod, "StatefulSet");
+    if (!old_key.empty() && old_key != key) loop_.queue().Add(old_key);  // released
+    if (key.empty()) return EnqueueMatching(*p);
     if (BeingDeleted(*p)) expectations_.DeletionObserved(key, client::ObjectKey(*p));
     loop_.queue().Add(key);
   };
@@ -90,6 +91,19 @@ StatefulSetController::StatefulSetController(client::Client* client, client::Sha
     loop_.queue().Add(key);
   };
   pods_->AddHandler(pod_events);
+}
+
+void StatefulSetController::EnqueueMatching(const Json& pod) {
+  if (!ControllerRefOf(pod).is_null()) return;  // another controller's
+  const std::string ns = pod["metadata"].value("namespace", "");
+  const Json labels = pod["metadata"].value("labels", Json::object());
+  for (const ObjectPtr& set : sets_->ByIndex(client::kNamespaceIndex, ns)) {
+    api::LabelSelector selector;
+    std::string error;
+    if (api::LabelSelector::FromJson(set->value("spec", Json::object()).value("selector", Json::object()), &selector, &error) &&
+        selector.Matches(labels))
+      loop_.queue().Add(client::ObjectKey(*set));
+  }
 }
 
 void StatefulSetController::Start(int workers) { loop_.Start(workers); }
@@ -121,10 +135,31 @@ Status StatefulSetController::Sync(const std::string& key) {
   const int64_t partition = strategy.value("rollingUpdate", Json::object()).value("partition", 0);
   const int64_t min_ready = spec.value("minReadySeconds", 0);
 
+  // Its pods: those it controls that its selector still matches, and
+  // orphans the selector matches (adopted), as upstream's ControllerRefManager.
+  const std::string ns = set["metadata"].value("namespace", "");
+  api::LabelSelector selector;
+  std::string error;
+  if (!api::LabelSelector::FromJson(spec.value("selector", Json::object()), &selector, &error)) return Status();
+  Json owner = set;  // the ownerReference needs the kind, which a list's items may lack
+  owner["apiVersion"] = "apps/v1";
+  owner["kind"] = "StatefulSet";
+  ClaimOptions claim;
+  claim.resource = kPods;
+  claim.can_adopt = [this, ns, name, uid]() {
+    Json fresh;
+    Status gs = client_->Get(kStatefulSets, ns, name, &fresh);
+    if (!gs.ok()) return gs;
+    if (fresh["metadata"].value("uid", "") != uid || BeingDeleted(fresh))
+      return Status::Api(409, "Conflict", "statefulset " + name + " is gone or being deleted: not adopting");
+    return Status();
+  };
+  std::vector<ObjectPtr> owned;
+  s = ClaimObjects(client_, owner, selector, pods_->ByIndex(client::kNamespaceIndex, ns), claim, &owned);
+  if (!s.ok()) return s;
   std::vector<ObjectPtr> slots(size_t(std::max<int64_t>(replicas, 0)));  // by index (ordinal - start)
   std::vector<ObjectPtr> condemned;
-  for (const ObjectPtr& p : pods_->ByIndex(kByOwner, key)) {
-    if (ControllerRefOf(*p).value("uid", "") != uid) continue;
+  for (const ObjectPtr& p : owned) {
     int64_t ord = Ordinal(name, p->at("metadata").value("name", ""));
     if (ord >= start && ord < start + replicas) slots[size_t(ord - start)] = p;
     else if (ord >= 0) condemned.push_back(p);

@@ -5,7 +5,8 @@
 // before its pod (owned by the set when persistentVolumeClaimRetentionPolicy
 // whenDeleted is Delete); OrderedReady (one pod at a time, each Running
 // and Ready before the next; scale-down from the highest ordinal) or
-// Parallel; failed pods made again; RollingUpdate from the highest ordinal
+// Parallel; pods claimed by selector (orphans adopted, non-matching ones
+// released); failed pods made again; RollingUpdate from the highest ordinal
 // down to the partition, one pod at a time, or OnDelete; ControllerRevisions
 // and status replicas/ready/available/current/updated, currentRevision/
 // updateRevision, observedGeneration, collisionCount.
@@ -32,6 +33,8 @@ class StatefulSetController {
   client::Status Sync(const std::string& key);
 
  private:
+  // An orphan pod: the sets whose selector matches it may adopt it.
+  void EnqueueMatching(const client::Json& pod);
   // The revision of the current template exists (made if not); its name.
   client::Status EnsureRevision(const client::Json& set, const std::string& key, std::string* revision);
   client::Status CreatePod(const client::Json& set, const std::string& key, const std::string& revision,

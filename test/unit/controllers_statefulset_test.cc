@@ -149,6 +149,22 @@ TEST_CASE("controllers statefulset: ordered pods with claims, partitioned update
   CHECK(f.c->Get(kClaims, "default", "www-web-1", &claim1).ok());
 }
 
+TEST_CASE("controllers statefulset: an orphan pod of the right name is adopted, not made again") {
+  Fixture f;
+  // As after `kubectl delete statefulset --cascade=orphan` and a new set.
+  Json orphan = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "app-0"}, {"labels", {{"app", "app"}}}}}};
+  orphan["spec"]["schedulerName"] = "none";
+  orphan["spec"]["containers"] = {{{"name", "main"}, {"image", "busybox"}}};
+  Json created;
+  REQUIRE(f.c->Create(kPods, "default", orphan, &created).ok());
+  REQUIRE(f.c->Create(kStatefulSets, "default", StatefulSet("app", 1)).ok());
+  REQUIRE(Eventually([&] {
+    Json p = f.Pod("app-0");
+    return p["metadata"].contains("ownerReferences") && p["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet";
+  }));
+  CHECK(f.Pod("app-0")["metadata"]["uid"] == created["metadata"]["uid"]);
+}
+
 TEST_CASE("controllers statefulset: Parallel pod management and ordinals.start") {
   Fixture f;
   Json set = StatefulSet("db", 3);
