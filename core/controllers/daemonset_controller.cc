@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/api/selectors.h"
 #include "core/controllers/controller_ref.h"
 #include "core/controllers/daemonset_controller_nodes.h"
 #include "core/controllers/pod_state.h"
@@ -59,7 +60,6 @@ DaemonSetController::DaemonSetController(client::Client* client, client::SharedI
       log_(log),
       recorder_(client, "daemonset-controller"),
       loop_("daemonset-controller", [this](const std::string& key) { return Sync(key); }, log) {
-  pods_->AddIndex(kByOwner, OwnerKey);
   revisions_->AddIndex(kByOwner, OwnerKey);
   client::EventHandlers set_events;
   set_events.on_add = [this](const ObjectPtr& o) { loop_.queue().Add(client::ObjectKey(*o)); };
@@ -71,13 +71,14 @@ DaemonSetController::DaemonSetController(client::Client* client, client::SharedI
   client::EventHandlers pod_events;
   pod_events.on_add = [this](const ObjectPtr& p) {
     std::string key = ControllerKeyOf(*p, "DaemonSet");
-    if (key.empty()) return;
+    if (key.empty()) return EnqueueMatching(*p);
     expectations_.CreationObserved(key);
     loop_.queue().Add(key);
   };
-  pod_events.on_update = [this](const ObjectPtr&, const ObjectPtr& p) {
-    std::string key = ControllerKeyOf(*p, "DaemonSet");
-    if (key.empty()) return;
+  pod_events.on_update = [this](const ObjectPtr& old_pod, const ObjectPtr& p) {
+    std::string key = ControllerKeyOf(*p, "DaemonSet"), old_key = ControllerKeyOf(*old_pod, "DaemonSet");
+    if (!old_key.empty() && old_key != key) loop_.queue().Add(old_key);  // released
+    if (key.empty()) return EnqueueMatching(*p);
     if (BeingDeleted(*p)) expectations_.DeletionObserved(key, client::ObjectKey(*p));
     loop_.queue().Add(key);
   };
@@ -99,6 +100,19 @@ DaemonSetController::DaemonSetController(client::Client* client, client::SharedI
   };
   node_events.on_delete = [this](const ObjectPtr&, bool) { EnqueueAll(); };
   nodes_->AddHandler(node_events);
+}
+
+void DaemonSetController::EnqueueMatching(const Json& pod) {
+  if (!ControllerRefOf(pod).is_null()) return;  // another controller's
+  const std::string ns = pod["metadata"].value("namespace", "");
+  const Json labels = pod["metadata"].value("labels", Json::object());
+  for (const ObjectPtr& ds : sets_->ByIndex(client::kNamespaceIndex, ns)) {
+    api::LabelSelector selector;
+    std::string error;
+    if (api::LabelSelector::FromJson(ds->value("spec", Json::object()).value("selector", Json::object()), &selector, &error) &&
+        selector.Matches(labels))
+      loop_.queue().Add(client::ObjectKey(*ds));
+  }
 }
 
 void DaemonSetController::EnqueueAll() {
@@ -125,11 +139,30 @@ Status DaemonSetController::Sync(const std::string& key) {
   const Json tmpl = DaemonPodTemplate(ds);
   const int64_t min_ready = ds["spec"].value("minReadySeconds", 0);
   const int64_t now = NowUnix();
-  std::map<std::string, std::vector<ObjectPtr>> by_node;  // every pod of the set, terminating ones too
+  // Its pods: those it controls that its selector still matches, and
+  // orphans the selector matches (adopted), as upstream's ControllerRefManager.
+  const std::string ns = ds["metadata"].value("namespace", ""), name = ds["metadata"].value("name", "");
+  api::LabelSelector selector;
+  std::string error;
+  if (!api::LabelSelector::FromJson(ds["spec"].value("selector", Json::object()), &selector, &error)) return Status();
+  Json owner = ds;  // the ownerReference needs the kind, which a list's items may lack
+  owner["apiVersion"] = "apps/v1";
+  owner["kind"] = "DaemonSet";
+  ClaimOptions claim;
+  claim.resource = kPods;
+  claim.can_adopt = [this, ns, name, uid]() {
+    Json fresh;
+    Status gs = client_->Get(kDaemonSets, ns, name, &fresh);
+    if (!gs.ok()) return gs;
+    if (fresh["metadata"].value("uid", "") != uid || BeingDeleted(fresh))
+      return Status::Api(409, "Conflict", "daemonset " + name + " is gone or being deleted: not adopting");
+    return Status();
+  };
   std::vector<ObjectPtr> all_pods;
-  for (const ObjectPtr& p : pods_->ByIndex(kByOwner, key)) {
-    if (ControllerRefOf(*p).value("uid", "") != uid) continue;
-    all_pods.push_back(p);
+  s = ClaimObjects(client_, owner, selector, pods_->ByIndex(client::kNamespaceIndex, ns), claim, &all_pods);
+  if (!s.ok()) return s;
+  std::map<std::string, std::vector<ObjectPtr>> by_node;  // every pod of the set, terminating ones too
+  for (const ObjectPtr& p : all_pods) {
     by_node[TargetNodeName(*p)].push_back(p);
   }
 

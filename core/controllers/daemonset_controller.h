@@ -31,6 +31,8 @@ class DaemonSetController {
 
  private:
   void EnqueueAll();
+  // An orphan pod: the sets whose selector matches it may adopt it.
+  void EnqueueMatching(const client::Json& pod);
   // The revision of the current template exists (made if not); its hash.
   client::Status EnsureRevision(const client::Json& ds, const std::string& key, std::string* hash);
   client::Status CleanupRevisions(const client::Json& ds, const std::string& key,

@@ -152,6 +152,34 @@ TEST_CASE("controllers daemonset: a pod per eligible node, rolled on change") {
   REQUIRE(Eventually([&] { return f.PodsByNode().empty(); }));
 }
 
+TEST_CASE("controllers daemonset: an orphan pod on a node is adopted, not doubled") {
+  Fixture f;
+  REQUIRE(f.c->Create(kNodes, "", Node("n1")).ok());
+  // As left by `kubectl delete daemonset --cascade=orphan`: the same
+  // template, as the API server defaults it (a dry run shows it).
+  Json ds = DaemonSet("agent");
+  client::WriteOptions dry;
+  dry.dry_run = true;
+  REQUIRE(f.c->Create(kDaemonSets, "default", DaemonSet("agent"), &ds, dry).ok());
+  Json orphan = {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "agent-old"}}}, {"spec", ds["spec"]["template"]["spec"]}};
+  orphan["metadata"]["labels"] = {{"app", "agent"}, {"controller-revision-hash", TemplateHash(ds["spec"]["template"], 0)}};
+  PinToNode(&orphan["spec"], "n1");
+  Json created;
+  REQUIRE(f.c->Create(kPods, "default", orphan, &created).ok());
+  REQUIRE(f.c->Create(kDaemonSets, "default", DaemonSet("agent")).ok());
+  REQUIRE(Eventually([&] {
+    Json p;
+    return f.c->Get(kPods, "default", "agent-old", &p).ok() && p["metadata"].contains("ownerReferences") &&
+           p["metadata"]["ownerReferences"][0]["kind"] == "DaemonSet";
+  }));
+  Json ds_now;
+  REQUIRE(Eventually([&] {
+    f.c->Get(kDaemonSets, "default", "agent", &ds_now);
+    return ds_now["status"].value("currentNumberScheduled", 0) == 1;
+  }));
+  CHECK(f.PodsByNode()["n1"].size() == 1);
+}
+
 TEST_CASE("controllers daemonset: node eligibility") {
   Json ds = DaemonSet("x");
   Json tmpl = DaemonPodTemplate(ds);
