@@ -55,7 +55,15 @@ std::chrono::system_clock::time_point SystemTimeOf(int64_t ns) {
       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
+// Replaces the file unless it already holds `data`: a worker calls this on
+// every sync, and rewriting unchanged files would wear a board's flash.
 bool WriteFile(const std::string& path, const std::string& data, std::string* error) {
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.good() || in.eof())
+      if (old == data && !old.empty()) return true;
+  }
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || write(fd, data.data(), data.size()) != ssize_t(data.size())) {
@@ -751,7 +759,10 @@ PodWorker::Clock::time_point PodWorker::Sync(const Json& pod) {
     ReportStatus(pod);
     return Clock::now() + std::chrono::seconds(10);
   }
-  if (!EnsureSandbox(pod, &error) || !WritePodFiles(pod, &error)) {
+  // The pod's files follow its IP and spec: written at start, then with
+  // the volumes' refresh, not on every sync.
+  bool files_due = !sandbox_ready_ || Clock::now() >= volumes_due_;
+  if (!EnsureSandbox(pod, &error) || (files_due && !WritePodFiles(pod, &error))) {
     sandbox_ready_ = false;
     deps_->events->Record(pod, "", "Warning", "FailedCreatePodSandBox",
                           "Failed to create pod sandbox: " + error);
