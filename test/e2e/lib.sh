@@ -245,7 +245,15 @@ _e2e_cleanup() {
       wait "$p" 2>/dev/null
     fi
   done
+  # Containers, shims, mounts and pod networks outlive their kubit: a test
+  # that fails half way must not leave them to the tests after it.
+  for d in $_e2e_killall_dirs; do
+    "$KUBIT" killall --data-dir "$d" >/dev/null 2>&1
+  done
 }
+# killall_at_exit DATA_DIR: `kubit killall` that data dir when the test exits.
+_e2e_killall_dirs=""
+killall_at_exit() { _e2e_killall_dirs="$_e2e_killall_dirs $1"; }
 trap _e2e_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

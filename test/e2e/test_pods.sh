@@ -27,6 +27,7 @@ YAML
 # kubit's bridge on 10.42.0.0/24) does not take its routes.
 cidr_flags=()
 "$KUBIT" server --help 2>/dev/null | grep -q -- '--cluster-cidr' && cidr_flags=(--cluster-cidr 10.$((100 + RANDOM % 100)).0.0/16)
+killall_at_exit "$data"
 start_server "$data" ${cidr_flags[@]+"${cidr_flags[@]}"}
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k() { run kubectl "$@"; }
@@ -238,7 +239,12 @@ for r in Pulled:kubelet Created:kubelet Started:kubelet; do assert_contains "$OU
 hello_id=$(jp hello '{.status.containerStatuses[0].containerID}')
 
 step "pod IPs from the node's podCIDR; httpGet and tcpSocket probes; pod to pod"
-k wait --for=condition=Ready pod/web --timeout=30s
+k wait --for=condition=Ready pod/web --timeout=60s
+if [ "$RC" != 0 ]; then
+  # What the kubelet saw, for the log of a failure.
+  kubectl describe pod web 2>&1 | tail -30
+  ip route
+fi
 assert_rc 0 "web Ready (httpGet readiness probe)"
 web_ip=$(jp web '{.status.podIP}')
 assert_match "$web_ip" '^10\.[0-9]+\.0\.[0-9]+$' "web's podIP"
