@@ -1,8 +1,13 @@
 // Helpers shared by the benchmark programs: percentiles and medians of
-// samples, number formatting, and the filesystem a directory is on.
+// samples, number formatting, the filesystem a directory is on, and the
+// wall time of a command.
 #pragma once
 
 #include <sys/vfs.h>
+#include <chrono>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -43,6 +48,29 @@ inline std::string FsType(const std::string& dir) {
     case 0x794c7630: return "overlayfs";
     default: return Fmt("fs 0x%lx", static_cast<double>(s.f_type));
   }
+}
+
+// Runs argv with stdio on /dev/null; returns the wall time in ms, or -1
+// when it failed.
+inline double TimeRun(const std::vector<std::string>& args, const std::string& cwd = "") {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ms : -1;
 }
 
 }  // namespace kubit::bench

@@ -41,32 +41,11 @@ namespace {
 
 using kubit::bench::Fmt;
 using kubit::bench::Median;
+using kubit::bench::TimeRun;
 namespace fs = std::filesystem;
 
 constexpr int kRounds = 25;
 
-// Runs argv with stdio on /dev/null; returns the wall time in ms, or -1
-// when it failed.
-double TimeRun(const std::vector<std::string>& args, const std::string& cwd = "") {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ms : -1;
-}
 
 bool Sh(const std::string& cmd) { return system(cmd.c_str()) == 0; }
 

@@ -57,7 +57,7 @@ class ReplicaSetController {
 };
 
 // A pod from a controller's pod template (labels, annotations, finalizers,
-// spec), named "<generate_name>xxxxx" by the server, controlled by `owner`.
+// spec), named by the server from generateName (5 random characters added), controlled by `owner`.
 client::Json PodFromTemplate(const client::Json& tmpl, const client::Json& owner, const std::string& generate_name);
 
 }  // namespace kubit::controllers

@@ -10,9 +10,9 @@ namespace kubit::runtime::container {
 
 bool SecureJoin(const std::string& root, const std::string& path, std::string* out,
                 std::string* error) {
-  // `todo` holds the components still to walk, last one first.
-  std::vector<std::string> done, todo;
-  auto push_path = [&todo](const std::string& p) {
+  // `remaining` holds the components still to walk, last one first.
+  std::vector<std::string> done, remaining;
+  auto push_path = [&remaining](const std::string& p) {
     std::vector<std::string> parts;
     size_t start = 0;
     while (start <= p.size()) {
@@ -21,13 +21,13 @@ bool SecureJoin(const std::string& root, const std::string& path, std::string* o
       if (slash > start) parts.push_back(p.substr(start, slash - start));
       start = slash + 1;
     }
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_back(*it);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) remaining.push_back(*it);
   };
   push_path(path);
   int links = 0;
-  while (!todo.empty()) {
-    std::string part = todo.back();
-    todo.pop_back();
+  while (!remaining.empty()) {
+    std::string part = remaining.back();
+    remaining.pop_back();
     if (part == ".") continue;
     if (part == "..") {
       if (!done.empty()) done.pop_back();
