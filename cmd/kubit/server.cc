@@ -74,7 +74,7 @@ int ServerCommand(const Args& args) {
   std::string cluster_cidr = "10.42.0.0/16";
   std::string node_monitor_grace_period = "40s";
   int64_t port = 6443;
-  std::vector<std::string> tls_sans, node_ips;
+  std::vector<std::string> tls_sans, node_ips, disabled;
   bool disable_controller_manager = false;
   bool disable_agent = false;
   AgentFlags agent;
@@ -102,6 +102,10 @@ int ServerCommand(const Args& args) {
   flags.Bool("disable-controller-manager", &disable_controller_manager,
              "Do not run the controllers (namespaces, service accounts, ...)");
   flags.Bool("disable-agent", &disable_agent, "Do not run a node agent (no workloads on this board)");
+  flags.StringList("disable", &disabled,
+                   "Do not deploy a packaged component, as k3s names them: coredns (cluster DNS), "
+                   "servicelb (LoadBalancer Services), traefik (the ingress proxy), local-storage "
+                   "(the local-path provisioner), metrics-server (kubectl top); repeatable");
   agent.Register(&flags);
   flags.String("log-level", &log_level, "Least level to log: debug, info, warn or error");
   std::vector<std::string> pos;
@@ -110,6 +114,13 @@ int ServerCommand(const Args& args) {
   if (!agent.Check(&flag_error)) {
     fprintf(stderr, "Error: %s\n", flag_error.c_str());
     return 2;
+  }
+  for (const auto& d : disabled) {
+    if (d != "coredns" && d != "servicelb" && d != "traefik" && d != "local-storage" && d != "metrics-server") {
+      fprintf(stderr, "Error: invalid --disable \"%s\": want coredns, servicelb, traefik, local-storage or "
+              "metrics-server\n", d.c_str());
+      return 2;
+    }
   }
   Level level;
   if (!ParseLevel(log_level, &level)) {
