@@ -83,9 +83,19 @@ else
 endif
 	@touch $@
 
-$(B)/obj/%.o: %.cc $(DEPS_STAMP)
+# The precompiled header (mk/pch.h): order-only for objects, so remaking it
+# never forces a rebuild; made again when the flags in this file change.
+PCH := $(B)/pch/pch.h.gch
+PCH_FLAGS := -include $(B)/pch/pch.h
+$(B)/pch/pch.h: mk/pch.h
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+	cp $< $@
+$(PCH): $(B)/pch/pch.h $(DEPS_STAMP) Makefile
+	$(CXX) $(filter-out -MMD -MP,$(CPPFLAGS)) $(CXXFLAGS) -x c++-header $< -o $@
+
+$(B)/obj/%.o: %.cc $(DEPS_STAMP) | $(PCH)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(PCH_FLAGS) $(CXXFLAGS) -c $< -o $@
 
 # The commit shown by --version: rebuilt whenever HEAD moves.
 $(B)/obj/cmd/kubit/version.o: $(wildcard .git/logs/HEAD)
@@ -105,9 +115,9 @@ $(B)/unit_tests: $(call obj,$(TEST_SRCS)) $(B)/libkubit.a
 $(B)/store_tests: $(call obj,$(STORE_TEST_SRCS) $(STORE_SRCS))
 	$(CXX) $^ -o $@ $(LDFLAGS) $(LIBS)
 
-$(B)/bench/%: bench/%.cc $(B)/libkubit.a $(DEPS_STAMP)
+$(B)/bench/%: bench/%.cc $(B)/libkubit.a $(DEPS_STAMP) | $(PCH)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $< $(B)/libkubit.a -o $@ $(LDFLAGS) $(LIBS)
+	$(CXX) $(CPPFLAGS) $(PCH_FLAGS) $(CXXFLAGS) $< $(B)/libkubit.a -o $@ $(LDFLAGS) $(LIBS)
 
 # Builds in parallel, then runs the unit tests, the e2e suite and a short
 # fuzzing run in turn.
