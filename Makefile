@@ -45,7 +45,7 @@ LDFLAGS := -static -s -pthread $(SYSROOT_FLAGS)
 LIBS := -lsqlite3 -lssl -lcrypto -lz -lzstd -lseccomp -ldl -lyaml-cpp
 
 STORE_SRCS := $(wildcard store/*.cc)
-LIB_SRCS := $(STORE_SRCS) $(wildcard net/*.cc core/*/*.cc runtime/*/*.cc)
+LIB_SRCS := $(STORE_SRCS) $(wildcard net/*.cc core/*/*.cc runtime/*/*.cc manifests/*.cc)
 MAIN_SRCS := $(wildcard cmd/kubit/*.cc)
 TEST_SRCS := $(wildcard test/unit/*.cc)
 STORE_TEST_SRCS := test/unit/test_main.cc test/unit/child_modes.cc $(wildcard test/unit/store_*.cc)
@@ -169,6 +169,6 @@ test-cross:
 	$(RUN) $(B)/store_tests --test-case-exclude='*crash*'
 
 clean:
-	rm -rf build/obj build/*/obj build/kubit build/*/kubit build/unit_tests build/*.a build/bench
+	rm -rf build/obj build/*/obj build/pch build/*/pch build/kubit build/*/kubit build/unit_tests build/*.a build/bench
 
 -include $(shell find $(B)/obj build/fuzz/obj -name '*.d' 2>/dev/null)

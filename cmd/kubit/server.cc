@@ -21,6 +21,7 @@
 #include "core/controllers/controller_manager.h"
 #include "core/controllers/cron_schedule.h"
 #include "core/scheduler/scheduler.h"
+#include "manifests/deployer.h"
 #include "net/ipam_ipv4.h"
 #include "runtime/kubelet/node_status.h"
 #include "runtime/kubelet/stream_server.h"
@@ -230,6 +231,23 @@ int ServerCommand(const Args& args) {
     controller_manager->Start();
   }
 
+  // The auto-deploy directory: its files applied and kept applied, as
+  // system:masters (manifests may hold anything, RBAC included).
+  client::Config deploy_config = client::InProcessConfig(
+      api.InProcessDialer("system:kubit-deploy", {"system:masters"}));
+  deploy_config.user_agent = "kubit-deploy/" + ShortVersion();
+  client::Client deploy_client(deploy_config);
+  manifests::DeployerOptions deploy_options;
+  deploy_options.dir = data_dir + "/server/manifests";
+  deploy_options.log = [](bool failed, const std::string& m) {
+    Log(failed ? Level::kError : Level::kInfo, "deploy", m);
+  };
+  manifests::ManifestDeployer deployer(&deploy_client, deploy_options);
+  if (!deployer.Start(&error)) {
+    Log(Level::kError, "server", "auto-deploy manifests: " + error);
+    return 1;
+  }
+
   // This board's own node: the same agent `kubit agent` runs, over the
   // in-process transport, as system:node:<name>.
   std::unique_ptr<client::Client> node_client;
@@ -284,6 +302,7 @@ int ServerCommand(const Args& args) {
   scheduler_informers.Stop();  // first: informers cannot drop the scheduler's handlers
   pod_scheduler.Stop();
   if (controller_manager) controller_manager->Stop();
+  deployer.Stop();
   api.Stop();
   state->Close();
   return 0;

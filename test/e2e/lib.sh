@@ -157,6 +157,17 @@ wait_for_log() {
   done
 }
 
+# wait_until SECONDS WHAT CMD...: runs CMD every 0.2 s until it succeeds;
+# fails the test with WHAT and CMD's last output after SECONDS.
+wait_until() {
+  _n=$(($1 * 5)); _what=$2; shift 2
+  for _ in $(seq "$_n"); do
+    _out=$("$@" 2>&1) && return 0
+    sleep 0.2
+  done
+  fail "timed out after ${_n}x0.2s waiting for $_what; last output: $_out"
+}
+
 # The flags start_server adds so that tests touch nothing outside E2E_TMP and
 # can run side by side: each listed only if this kubit has it.
 _e2e_server_flags() {
