@@ -18,6 +18,7 @@
 #include "core/apiserver/cluster_pki.h"
 #include "core/client/client.h"
 #include "core/client/informer.h"
+#include "core/client/leader_election.h"
 #include "core/controllers/controller_manager.h"
 #include "core/controllers/cron_schedule.h"
 #include "core/scheduler/scheduler.h"
@@ -45,6 +46,29 @@ bool MakeDirs(const std::string& path, unsigned mode, std::string* error) {
 }
 
 namespace {
+
+// This server's candidate identity in leader elections, made once and kept
+// in the data dir.
+bool LeaderIdentityFor(const std::string& data_dir, std::string* out, std::string* error) {
+  const std::string path = data_dir + "/server/leader-identity";
+  if (FILE* f = fopen(path.c_str(), "r")) {
+    char buf[512] = "";
+    bool ok = fgets(buf, sizeof(buf), f) != nullptr;
+    fclose(f);
+    *out = buf;
+    while (!out->empty() && isspace(static_cast<unsigned char>(out->back()))) out->pop_back();
+    if (ok && !out->empty()) return true;
+  }
+  *out = client::LeaderIdentity();
+  const std::string tmp = path + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "w");
+  if (!f || fprintf(f, "%s\n", out->c_str()) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0 ||
+      fclose(f) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "cannot write " + path + ": " + strerror(errno);
+    return false;
+  }
+  return true;
+}
 
 store::Options StoreOptions(const std::string& data_dir) {
   store::Options o;
@@ -211,10 +235,23 @@ int ServerCommand(const Args& args) {
   Log(Level::kInfo, "server", "API server listening on " + bind_address + ":" +
                                   std::to_string(api.port()));
 
+  // The controllers and the scheduler run while this server holds their
+  // Leases (kube-system/kube-controller-manager and kube-scheduler), as
+  // upstream's, so that servers sharing one datastore run them once. The
+  // identity is kept in the data dir: a restarted server takes its own
+  // lease back at once instead of waiting for it to expire.
+  std::string leader_identity;
+  if (!LeaderIdentityFor(data_dir, &leader_identity, &error)) {
+    Log(Level::kError, "server", error);
+    return 1;
+  }
+  auto election_log = [](const std::string& m) { Log(Level::kInfo, "leader-election", m); };
+
   // The controllers, over the in-process transport as the controller
   // manager (kubit has no bootstrap role for it: system:masters).
   std::unique_ptr<client::Client> controller_client;
   std::unique_ptr<controllers::ControllerManager> controller_manager;
+  std::unique_ptr<client::LeaderElector> controller_election;
   if (!disable_controller_manager) {
     client::Config cc = client::InProcessConfig(
         api.InProcessDialer("system:kube-controller-manager", {"system:masters"}));
@@ -227,8 +264,20 @@ int ServerCommand(const Args& args) {
     cmo.log = [](controllers::LogLevel l, const std::string& m) {
       Log(static_cast<Level>(static_cast<int>(l)), "controllers", m);
     };
-    controller_manager = std::make_unique<controllers::ControllerManager>(controller_client.get(), cmo);
-    controller_manager->Start();
+    client::LeaderElectionConfig le;
+    le.name = "kube-controller-manager";
+    le.identity = leader_identity;
+    le.log = election_log;
+    le.on_started_leading = [&controller_manager, &controller_client, cmo] {
+      controller_manager = std::make_unique<controllers::ControllerManager>(controller_client.get(), cmo);
+      controller_manager->Start();
+    };
+    le.on_stopped_leading = [&controller_manager] {
+      controller_manager->Stop();
+      controller_manager.reset();
+    };
+    controller_election = std::make_unique<client::LeaderElector>(controller_client.get(), le);
+    controller_election->Start();
   }
 
   // The auto-deploy directory: its files applied and kept applied, as
@@ -277,19 +326,36 @@ int ServerCommand(const Args& args) {
     tunnel->Start();
   }
   // The scheduler, as system:kube-scheduler over the in-process
-  // transport, with informers of its own.
+  // transport, with informers of its own, while it holds its Lease.
   client::Config scheduler_config = client::InProcessConfig(
       api.InProcessDialer("system:kube-scheduler", {}));
   scheduler_config.user_agent = "kube-scheduler/" + ShortVersion();
   client::Client scheduler_client(scheduler_config);
-  client::SharedInformerFactory scheduler_informers(
-      &scheduler_client, [](const std::string& m) { Log(Level::kWarn, "scheduler", m); });
   scheduler::SchedulerOptions scheduler_options;
   scheduler_options.log = [](bool error, const std::string& m) {
     Log(error ? Level::kError : Level::kInfo, "scheduler", m);
   };
-  scheduler::Scheduler pod_scheduler(&scheduler_client, &scheduler_informers, scheduler_options);
-  pod_scheduler.Start();
+  std::unique_ptr<client::SharedInformerFactory> scheduler_informers;
+  std::unique_ptr<scheduler::Scheduler> pod_scheduler;
+  client::LeaderElectionConfig sle;
+  sle.name = "kube-scheduler";
+  sle.identity = leader_identity;
+  sle.log = election_log;
+  sle.on_started_leading = [&] {
+    scheduler_informers = std::make_unique<client::SharedInformerFactory>(
+        &scheduler_client, [](const std::string& m) { Log(Level::kWarn, "scheduler", m); });
+    pod_scheduler = std::make_unique<scheduler::Scheduler>(&scheduler_client, scheduler_informers.get(),
+                                                           scheduler_options);
+    pod_scheduler->Start();
+  };
+  sle.on_stopped_leading = [&] {
+    scheduler_informers->Stop();  // first: informers cannot drop the scheduler's handlers
+    pod_scheduler->Stop();
+    pod_scheduler.reset();
+    scheduler_informers.reset();
+  };
+  client::LeaderElector scheduler_election(&scheduler_client, sle);
+  scheduler_election.Start();
 
   Log(Level::kInfo, "server", "ready");
 
@@ -299,9 +365,8 @@ int ServerCommand(const Args& args) {
   if (tunnel) tunnel->Stop();
   if (pods) pods->Stop();
   if (node) node->Stop();
-  scheduler_informers.Stop();  // first: informers cannot drop the scheduler's handlers
-  pod_scheduler.Stop();
-  if (controller_manager) controller_manager->Stop();
+  scheduler_election.Stop();
+  if (controller_election) controller_election->Stop();
   deployer.Stop();
   api.Stop();
   state->Close();

@@ -2,7 +2,9 @@
 # The controllers `kubit server` runs: every namespace gets the "default"
 # ServiceAccount and the kube-root-ca.crt ConfigMap (made again when
 # deleted), and `kubectl delete namespace` empties a namespace (built-in
-# kinds and custom resources) and removes it.
+# kinds and custom resources) and removes it. The controllers and the
+# scheduler hold their Leases in kube-system, and a server killed and
+# started again takes them back at once.
 . "$(dirname "$0")/lib.sh"
 
 start_server "$E2E_TMP/data"
@@ -96,5 +98,22 @@ for path in api/v1/namespaces/x/configmaps api/v1/namespaces/x/secrets \
 done
 k get configmap keep -n team -o name
 assert_eq "$OUT" "configmap/keep" "other namespaces keep their content"
+
+step "the controllers and the scheduler hold their Leases; after a kill -9 the server takes them back"
+id=$(cat "$E2E_TMP/data/server/leader-identity")
+assert_match "$id" "^$(hostname)_[0-9a-f-]{36}\$" "the leader identity"
+for lease in kube-controller-manager kube-scheduler; do
+  k get lease -n kube-system "$lease" -o 'jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds}'
+  assert_eq "$OUT" "$id 15" "lease $lease"
+done
+kill_server
+start_server "$E2E_TMP/data"
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+# Controllers run again at once (not after the 15 s lease): a new
+# namespace gets its ServiceAccount.
+k create namespace after-restart
+eventually k get serviceaccount default -n after-restart || fail "no default ServiceAccount after the restart"
+k get lease -n kube-system kube-controller-manager -o 'jsonpath={.spec.leaseTransitions}'
+assert_eq "$OUT" 0 "lease transitions (the same holder)"
 
 finish
