@@ -1,0 +1,300 @@
+// The ingress reverse proxy (net/http_proxy.h) between net::HttpClient and
+// net::HttpServer backends on 127.0.0.1: routing by Host, forwarded
+// headers, keep-alive to backends, bodies streamed both ways, 404/502/503,
+// TLS by SNI, and an Upgrade relayed as bytes.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <mutex>
+#include <set>
+
+#include "net/conn.h"
+#include "net/http_client.h"
+#include "net/http_proxy.h"
+#include "net/http_server.h"
+#include "net/pki.h"
+
+namespace kubit::net {
+namespace {
+
+struct Backend {
+  explicit Backend(HttpHandler h) {
+    HttpServerOptions o;
+    o.bind_address = "127.0.0.1";
+    server = std::make_unique<HttpServer>(o, std::move(h));
+    std::string error;
+    REQUIRE_MESSAGE(server->Start(&error), error);
+  }
+  std::string Endpoint() const { return "127.0.0.1:" + std::to_string(server->port()); }
+  std::unique_ptr<HttpServer> server;
+};
+
+struct Proxy {
+  Proxy() {
+    signal(SIGPIPE, SIG_IGN);
+    HttpProxyOptions o;
+    o.bind_address = "127.0.0.1";
+    o.http_port = 0;
+    o.https_port = 0;
+    proxy = std::make_unique<HttpProxy>(o);
+    std::string error;
+    REQUIRE_MESSAGE(proxy->Start(&error), error);
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(proxy->http_port()) + path;
+  }
+  std::unique_ptr<HttpProxy> proxy;
+};
+
+ProxyRoute RouteTo(const std::string& host, const std::string& path, std::vector<std::string> endpoints) {
+  ProxyRoute r;
+  r.host = host;
+  r.path = path;
+  r.backend.name = host + path;
+  r.backend.endpoints = std::move(endpoints);
+  return r;
+}
+
+HttpClientResponse Get(HttpClient* c, const std::string& url, const std::string& host) {
+  HttpClientRequest req;
+  req.url = url;
+  req.headers = {{"Host", host}};
+  HttpClientResponse resp;
+  std::string error;
+  REQUIRE_MESSAGE(c->Do(req, &resp, &error), error);
+  return resp;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);  // nothing listens there now
+  return ntohs(a.sin_port);
+}
+
+TEST_CASE("ingress proxy: routes by Host, adds X-Forwarded headers, keeps backend connections alive") {
+  std::mutex mu;
+  std::set<std::string> peers;  // backend-side view of the proxy's connections
+  Backend a([&](HttpRequest& req, HttpResponse& res) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      peers.insert(req.conn->remote());
+    }
+    res.SetHeader("Content-Type", "text/plain");
+    res.Send(200, "a " + req.target + " xff=" + req.Header("x-forwarded-for") + " proto=" +
+                      req.Header("x-forwarded-proto") + " host=" + req.Header("x-forwarded-host"));
+  });
+  Backend b([](HttpRequest&, HttpResponse& res) { res.Send(200, "b"); });
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("a.test", "/", {a.Endpoint()}));
+  t.routes.push_back(RouteTo("b.test", "/", {b.Endpoint()}));
+  p.proxy->SetRoutes(t);
+  HttpClient c;
+  HttpClientResponse r = Get(&c, p.Url("/x?y=1"), "a.test");
+  CHECK(r.status == 200);
+  CHECK(r.body == "a /x?y=1 xff=127.0.0.1 proto=http host=a.test");
+  CHECK(Get(&c, p.Url("/"), "b.test:8080").body == "b");
+  for (int i = 0; i < 5; i++) CHECK(Get(&c, p.Url("/again"), "a.test").status == 200);
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(peers.size() == 1);  // six requests, one pooled connection
+}
+
+TEST_CASE("ingress proxy: 404 for unknown hosts, 503 without endpoints, 502 when none answers") {
+  Proxy p;
+  HttpClient c;
+  CHECK(Get(&c, p.Url("/"), "any.test").status == 404);  // empty table
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("empty.test", "/", {}));
+  t.routes.push_back(RouteTo("dead.test", "/", {"127.0.0.1:" + std::to_string(FreePort())}));
+  p.proxy->SetRoutes(t);
+  HttpClientResponse r = Get(&c, p.Url("/"), "nobody.test");
+  CHECK(r.status == 404);
+  CHECK(r.body == "404 page not found\n");
+  CHECK(Get(&c, p.Url("/"), "empty.test").status == 503);
+  CHECK(Get(&c, p.Url("/"), "dead.test").status == 502);
+}
+
+TEST_CASE("ingress proxy: a dead endpoint is skipped for a live one") {
+  Backend live([](HttpRequest&, HttpResponse& res) { res.Send(200, "live"); });
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("", "/", {"127.0.0.1:" + std::to_string(FreePort()), live.Endpoint()}));
+  p.proxy->SetRoutes(t);
+  HttpClient c;
+  for (int i = 0; i < 4; i++) CHECK(Get(&c, p.Url("/"), "x.test").body == "live");
+}
+
+TEST_CASE("ingress proxy: a chunked response streams through piece by piece") {
+  std::promise<void> first_seen;
+  auto seen = first_seen.get_future();
+  Backend slow([&](HttpRequest&, HttpResponse& res) {
+    res.StartStream(200);
+    res.Write("first;");
+    // The rest only after the client got the first piece: a proxy that
+    // waited for the whole body would never deliver it.
+    if (seen.wait_for(std::chrono::seconds(20)) != std::future_status::ready) return;
+    res.Write("second;");
+    res.End();
+  });
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("", "/", {slow.Endpoint()}));
+  p.proxy->SetRoutes(t);
+  HttpClient c;
+  HttpClientRequest req;
+  req.url = p.Url("/stream");
+  HttpClientResponse resp;
+  std::string got, error;
+  bool signalled = false;
+  REQUIRE_MESSAGE(c.Stream(
+                      req, &resp, [](const HttpClientResponse&) { return true; },
+                      [&](const char* d, size_t n) {
+                        got.append(d, n);
+                        if (!signalled && got.find("first;") != std::string::npos) {
+                          signalled = true;
+                          first_seen.set_value();
+                        }
+                        return true;
+                      },
+                      &error),
+                  error);
+  CHECK(resp.status == 200);
+  CHECK(resp.Header("transfer-encoding") == "chunked");
+  CHECK(got == "first;second;");
+}
+
+TEST_CASE("ingress proxy: request bodies, chunked and by length, reach the backend whole") {
+  Backend echo([](HttpRequest& req, HttpResponse& res) {
+    res.Send(200, std::to_string(req.body.size()) + " " + Sha256Hex(req.body) + " " +
+                      (req.Header("transfer-encoding").empty() ? "length" : "chunked"));
+  });
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("", "/", {echo.Endpoint()}));
+  p.proxy->SetRoutes(t);
+  HttpClient c;
+  std::string big(2 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4099) big[i] = static_cast<char>('a' + i % 26);
+  HttpClientRequest put;
+  put.method = "PUT";
+  put.url = p.Url("/upload");
+  put.body = big;
+  HttpClientResponse r;
+  std::string error;
+  REQUIRE_MESSAGE(c.Do(put, &r, &error), error);
+  CHECK(r.body == std::to_string(big.size()) + " " + Sha256Hex(big) + " length");
+
+  HttpClientRequest post;
+  post.method = "POST";
+  post.url = p.Url("/upload");
+  size_t sent = 0;
+  post.body_reader = [&](std::string* piece, std::string*) {
+    size_t n = std::min<size_t>(50000, big.size() - sent);
+    *piece = big.substr(sent, n);
+    sent += n;
+    return true;
+  };
+  REQUIRE_MESSAGE(c.Do(post, &r, &error), error);
+  CHECK(r.body == std::to_string(big.size()) + " " + Sha256Hex(big) + " chunked");
+}
+
+TEST_CASE("ingress proxy: TLS with the certificate of the SNI name") {
+  KeyPair ca, serving;
+  std::string error;
+  REQUIRE(GenerateCA("ingress test CA", &ca, &error));
+  CertRequest cr;
+  cr.common_name = "secure.test";
+  cr.dns_names = {"secure.test"};
+  cr.server = true;
+  REQUIRE(IssueCertificate(ca, cr, &serving, &error));
+  Backend b([](HttpRequest& req, HttpResponse& res) { res.Send(200, "secure " + req.Header("x-forwarded-proto")); });
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("secure.test", "/", {b.Endpoint()}));
+  t.certificates.push_back({{"secure.test"}, serving.cert_pem + ca.cert_pem, serving.key_pem});
+  p.proxy->SetRoutes(t);
+  std::string url = "https://127.0.0.1:" + std::to_string(p.proxy->https_port()) + "/";
+
+  HttpClientOptions o;
+  o.tls.ca_pem = ca.cert_pem;
+  o.tls.server_name = "secure.test";
+  HttpClient c(o);
+  HttpClientResponse r = Get(&c, url, "secure.test");
+  CHECK(r.status == 200);
+  CHECK(r.body == "secure https");
+
+  // Another name gets the proxy's own self-signed certificate: not trusted.
+  HttpClientOptions other;
+  other.tls.ca_pem = ca.cert_pem;
+  other.tls.server_name = "other.test";
+  HttpClient c2(other);
+  HttpClientRequest req;
+  req.url = url;
+  HttpClientResponse r2;
+  CHECK_FALSE(c2.Do(req, &r2, &error));
+}
+
+TEST_CASE("ingress proxy: an Upgrade becomes a two-way byte relay") {
+  Backend ws([](HttpRequest& req, HttpResponse& res) {
+    if (req.Header("upgrade") != "test-echo") {
+      res.Send(400, "want an upgrade");
+      return;
+    }
+    res.SetHeader("Upgrade", "test-echo");
+    res.SetHeader("Connection", "Upgrade");
+    std::string buffered;
+    std::unique_ptr<Conn> conn = res.Hijack(101, &buffered);
+    if (!conn) return;
+    if (!buffered.empty()) conn->Write(buffered);
+    char buf[4096];
+    long n;
+    while ((n = conn->Read(buf, sizeof(buf))) > 0) conn->Write(buf, static_cast<size_t>(n));
+  });
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("", "/", {ws.Endpoint()}));
+  p.proxy->SetRoutes(t);
+
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(p.proxy->http_port()));
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  Conn c(fd, nullptr, "proxy");
+  c.SetReadTimeout(20000);
+  REQUIRE(c.Write("GET /ws HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: test-echo\r\n\r\n"));
+  std::string got;
+  char buf[4096];
+  while (got.find("\r\n\r\n") == std::string::npos) {
+    long n = c.Read(buf, sizeof(buf));
+    REQUIRE(n > 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  CHECK(got.rfind("HTTP/1.1 101 ", 0) == 0);
+  CHECK(got.find("upgrade: test-echo") != std::string::npos);
+  got.erase(0, got.find("\r\n\r\n") + 4);
+  for (const std::string msg : {"ping", "pong, twice"}) {
+    REQUIRE(c.Write(msg));
+    while (got.size() < msg.size()) {
+      long n = c.Read(buf, sizeof(buf));
+      REQUIRE(n > 0);
+      got.append(buf, static_cast<size_t>(n));
+    }
+    CHECK(got == msg);
+    got.clear();
+  }
+}
+
+}  // namespace
+}  // namespace kubit::net
