@@ -18,6 +18,7 @@
 #include "core/api/schema.h"
 #include "core/api/selectors.h"
 #include "core/api/strategic_merge.h"
+#include "core/apiserver/admission.h"
 #include "core/apiserver/api_error.h"
 #include "core/apiserver/responses.h"
 #include "net/http_server.h"
@@ -382,6 +383,7 @@ void CreateObject(Call& c, Json o) {
   // with theirs.
   if (c.type.has_status && !(builtin && c.type.kind == "Node" && c.type.group.empty())) o.erase("status");
   if (builtin && c.type.kind == "Job" && c.type.group == "batch") GenerateJobSelector(&o);
+  if (!MutateOnAdmission(c, &o, &err)) return SendError(c.resp, err);
   if (!CheckKind(c, &o, nullptr, &err)) return SendError(c.resp, err);
   if (builtin && c.type.kind == "Pod" && c.type.group.empty()) PreparePodCreate(&o);
   if (!CheckNamespace(c, name, &err)) return SendError(c.resp, err);
@@ -405,6 +407,7 @@ void CreateObject(Call& c, Json o) {
     o["status"] = {{"phase", "Active"}};
   }
   if (!c.applying) api::TrackUpdate(c.type, nullptr, &o, c.manager(), "");
+  if (!ValidateOnAdmission(c, o, nullptr, &err)) return SendError(c.resp, err);
   if (c.dry_run()) return SendJson(c.resp, 201, o);
   store::KeyValue kv;
   o["metadata"].erase("resourceVersion");
@@ -474,6 +477,7 @@ Written WriteUpdate(Call& c, Json o, const store::KeyValue& cur, store::Revision
     w.object = old;
     return w;
   }
+  if (!ValidateOnAdmission(c, o, &old, &w.error)) return w;
   if (c.dry_run()) {
     w.ok = true;
     w.object = o;

@@ -13,6 +13,7 @@
 #include "core/controllers/replicaset_controller.h"
 #include "core/controllers/node_ipam_controller.h"
 #include "core/controllers/node_lifecycle_controller.h"
+#include "core/controllers/resourcequota_controller.h"
 #include "core/controllers/root_ca_publisher.h"
 #include "core/controllers/serviceaccount_controller.h"
 #include "core/controllers/statefulset_controller.h"
@@ -41,6 +42,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   disruption_ = std::make_unique<DisruptionController>(client, &informers_, opts_.log);
   // No metrics API yet: HPAs report that they cannot get metrics.
   autoscalers_ = std::make_unique<HorizontalPodAutoscalerController>(client, &informers_, opts_.log, nullptr);
+  resource_quotas_ = std::make_unique<ResourceQuotaController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -79,10 +81,12 @@ void ControllerManager::Start() {
   node_lifecycle_->Start();
   disruption_->Start();
   autoscalers_->Start();
+  resource_quotas_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  resource_quotas_->Stop();
   autoscalers_->Stop();
   disruption_->Stop();
   node_lifecycle_->Stop();

@@ -26,6 +26,7 @@ class NamespaceController;
 class NodeLifecycleController;
 class ReplicaSetController;
 class NodeIpamController;
+class ResourceQuotaController;
 class RootCAPublisher;
 class ServiceAccountController;
 
@@ -68,6 +69,7 @@ class ControllerManager {
   std::unique_ptr<NodeLifecycleController> node_lifecycle_;
   std::unique_ptr<DisruptionController> disruption_;
   std::unique_ptr<HorizontalPodAutoscalerController> autoscalers_;
+  std::unique_ptr<ResourceQuotaController> resource_quotas_;
 };
 
 }  // namespace kubit::controllers
