@@ -6,6 +6,7 @@
 #   make bench-api       API server benchmark (the real binary) against the store
 #   make bench-runtime   container start against runc and a bare unshare; pull against skopeo
 #   make bench-idle      an idle node's disk writes and CPU against durable heartbeats
+#   make bench-sched     1,000 pods scheduled onto 100 simulated nodes against direct binding
 #   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
 #   make test-cross ARCH=...      the store's unit tests under qemu-user
 #   make deps            install build and test dependencies (apt-get)
@@ -66,7 +67,7 @@ FUZZ_RUN = @mkdir -p build/fuzz/corpus && echo "fuzz: $(FUZZ_SECONDS) s of build
   (tail -60 build/fuzz/last.log; false) && grep -E '^(Done|stat::new_units)' build/fuzz/last.log
 FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime bench-idle cross test-cross clean
+.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime bench-idle bench-sched cross test-cross clean
 all: $(B)/kubit
 
 deps:
@@ -151,6 +152,10 @@ bench-api: $(B)/bench/api_bench $(B)/kubit
 bench-runtime: $(B)/bench/runtime_bench $(B)/bench/runtime_pull_bench $(B)/kubit
 	$(B)/bench/runtime_bench $(abspath $(B)/kubit)
 	$(B)/bench/runtime_pull_bench $(abspath $(B)/kubit)
+
+# SCHED_ARGS: e.g. "--nodes 100 --replicas 1000" (the defaults).
+bench-sched: $(B)/bench/sched_bench $(B)/kubit
+	$(B)/bench/sched_bench $(abspath $(B)/kubit) $(SCHED_ARGS)
 
 # IDLE_ARGS: e.g. "--pods 10 --seconds 120 --settle 30".
 bench-idle: $(B)/bench/idle_bench $(B)/kubit

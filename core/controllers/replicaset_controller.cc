@@ -9,6 +9,7 @@
 #include "core/controllers/controller_ref.h"
 #include "core/controllers/pod_state.h"
 #include "core/controllers/replicaset_pod_ranking.h"
+#include "core/controllers/slow_start.h"
 
 namespace kubit::controllers {
 
@@ -192,26 +193,22 @@ Status ReplicaSetController::CreatePods(const Json& rs, int count) {
   expectations_.ExpectCreations(key, count);
   const Json tmpl = rs["spec"].value("template", Json::object());
   const Json pod = PodFromTemplate(tmpl, rs, Name(rs) + "-");
-  // Slow start: batches of 1, 2, 4, ...; the first failure stops the rest.
-  int remaining = count;
-  for (int batch = 1; remaining > 0; batch *= 2) {
-    const int n = std::min(batch, remaining);
-    for (int i = 0; i < n; i++) {
-      Json out;
-      Status s = client_->Create(kPods, Ns(rs), pod, &out);
-      remaining--;
-      if (s.ok()) {
-        events_.Event(rs, client::kEventTypeNormal, "SuccessfulCreate", "Created pod: " + Name(out));
-        continue;
-      }
-      // This one and those never tried will not be observed.
-      expectations_.LowerCreations(key, remaining + 1);
-      if (TerminatingNamespaceError(s)) return Status();
-      events_.Event(rs, client::kEventTypeWarning, "FailedCreate", "Error creating: " + s.message());
-      return s;
-    }
-  }
-  return Status();
+  Status failed;
+  int created = SlowStartBatch(
+      count,
+      [&] {
+        Json out;
+        Status s = client_->Create(kPods, Ns(rs), pod, &out);
+        if (s.ok()) events_.Event(rs, client::kEventTypeNormal, "SuccessfulCreate", "Created pod: " + Name(out));
+        return s;
+      },
+      &failed);
+  if (failed.ok()) return Status();
+  // Those that failed and those never tried will not be observed.
+  expectations_.LowerCreations(key, count - created);
+  if (TerminatingNamespaceError(failed)) return Status();
+  events_.Event(rs, client::kEventTypeWarning, "FailedCreate", "Error creating: " + failed.message());
+  return failed;
 }
 
 Status ReplicaSetController::DeletePods(const Json& rs, const std::vector<ObjectPtr>& pods, int count) {
