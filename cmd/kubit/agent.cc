@@ -20,6 +20,7 @@
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
 #include "core/client/client.h"
+#include "core/network/ingress_proxy.h"
 #include "runtime/kubelet/join.h"
 #include "runtime/kubelet/node_images.h"
 #include "runtime/kubelet/node_status.h"
@@ -77,10 +78,21 @@ void AgentFlags::Register(FlagSet* flags) {
   flags->String("private-registry", &private_registry,
                 "Private registry configuration file (k3s's registries.yaml format)");
   flags->String("cluster-dns", &cluster_dns, "Cluster DNS address pods resolve names with");
+  flags->Int("ingress-http-port", &ingress_http_port, "Port the ingress proxy serves HTTP on");
+  flags->Int("ingress-https-port", &ingress_https_port, "Port the ingress proxy serves HTTPS on");
 }
 
 bool AgentFlags::Check(std::string* error) {
   if (node_name.empty()) node_name = DefaultNodeName();
+  for (int64_t p : {ingress_http_port, ingress_https_port})
+    if (p <= 0 || p > 65535) {
+      *error = "invalid ingress port " + std::to_string(p) + ": want 1-65535";
+      return false;
+    }
+  if (ingress_http_port == ingress_https_port) {
+    *error = "--ingress-http-port and --ingress-https-port must differ";
+    return false;
+  }
   for (const auto& l : node_labels)
     if (l.find('=') == std::string::npos) {
       *error = "invalid --node-label \"" + l + "\": want key=value";
@@ -129,6 +141,15 @@ kubelet::PodManagerOptions AgentFlags::PodOptionsFor(const std::string& data_dir
   o.private_registry = private_registry;
   o.dns.cluster_dns = cluster_dns;
   o.log = [](const std::string& m) { Log(Level::kInfo, "kubelet", m); };
+  return o;
+}
+
+network::IngressProxyOptions AgentFlags::IngressOptions() const {
+  network::IngressProxyOptions o;
+  o.proxy.http_port = static_cast<int>(ingress_http_port);
+  o.proxy.https_port = static_cast<int>(ingress_https_port);
+  o.proxy.log = [](const std::string& m) { Log(Level::kWarn, "ingress", m); };
+  o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "ingress", m); };
   return o;
 }
 
@@ -210,11 +231,14 @@ int AgentCommand(const Args& args) {
       kubelet::TunnelConnectFor(config), [&streams](net::Conn* c) { streams.Serve(c); },
       [](const std::string& m) { Log(Level::kInfo, "kubelet", m); });
   tunnel.Start();
+  network::IngressProxy ingress(&client, agent.IngressOptions());
+  ingress.Start();
   Log(Level::kInfo, "agent", "ready");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
+  ingress.Stop();
   tunnel.Stop();
   pods.Stop();
   node.Stop();

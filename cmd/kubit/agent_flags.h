@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmd/kubit/flags.h"
+#include "core/network/ingress_proxy.h"
 #include "runtime/kubelet/node_status.h"
 #include "runtime/kubelet/pod_manager.h"
 
@@ -16,12 +17,14 @@ struct AgentFlags {
   std::vector<std::string> node_labels, node_taints;
   std::string private_registry;
   std::string cluster_dns = "10.43.0.10";
+  int64_t ingress_http_port = 80, ingress_https_port = 443;
 
   void Register(FlagSet* flags);
   // Fills defaults (the node name) and checks labels and taints.
   bool Check(std::string* error);
   kubelet::NodeOptions NodeOptionsFor(const std::string& data_dir, const std::vector<std::string>& ips,
                                       bool control_plane) const;
+  network::IngressProxyOptions IngressOptions() const;
   kubelet::PodManagerOptions PodOptionsFor(const std::string& data_dir, const std::string& ip) const;
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cmd/kubit/agent_flags.h"
@@ -21,6 +22,8 @@
 #include "core/client/leader_election.h"
 #include "core/controllers/controller_manager.h"
 #include "core/controllers/cron_schedule.h"
+#include "core/network/ingress_class.h"
+#include "core/network/ingress_proxy.h"
 #include "core/scheduler/scheduler.h"
 #include "manifests/deployer.h"
 #include "net/ipam_ipv4.h"
@@ -297,6 +300,18 @@ int ServerCommand(const Args& args) {
     return 1;
   }
 
+  // Ingress: the bundled IngressClass "kubit", which makes every node run
+  // the ingress proxy, unless --disable traefik (which removes it).
+  {
+    client::Config ic = client::InProcessConfig(api.InProcessDialer("system:kubit-ingress", {"system:masters"}));
+    ic.user_agent = "kubit-server/" + ShortVersion();
+    client::Client ingress_client(ic);
+    bool off = std::find(disabled.begin(), disabled.end(), "traefik") != disabled.end();
+    client::Status s = off ? network::RemoveBundledIngressClass(&ingress_client)
+                           : network::EnsureIngressClass(&ingress_client);
+    if (!s.ok()) Log(Level::kError, "server", "IngressClass kubit: " + s.message());
+  }
+
   // This board's own node: the same agent `kubit agent` runs, over the
   // in-process transport, as system:node:<name>.
   std::unique_ptr<client::Client> node_client;
@@ -304,6 +319,7 @@ int ServerCommand(const Args& args) {
   std::unique_ptr<kubelet::PodManager> pods;
   std::unique_ptr<kubelet::StreamServer> streams;
   std::unique_ptr<kubelet::TunnelClient> tunnel;
+  std::unique_ptr<network::IngressProxy> ingress;
   if (!disable_agent) {
     client::Config nc = client::InProcessConfig(
         api.InProcessDialer("system:node:" + agent.node_name, {"system:nodes"}));
@@ -324,6 +340,8 @@ int ServerCommand(const Args& args) {
         kubelet::TunnelConnectFor(nc), [s = streams.get()](net::Conn* c) { s->Serve(c); },
         [](const std::string& m) { Log(Level::kInfo, "kubelet", m); });
     tunnel->Start();
+    ingress = std::make_unique<network::IngressProxy>(node_client.get(), agent.IngressOptions());
+    ingress->Start();
   }
   // The scheduler, as system:kube-scheduler over the in-process
   // transport, with informers of its own, while it holds its Lease.
@@ -362,6 +380,7 @@ int ServerCommand(const Args& args) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
+  if (ingress) ingress->Stop();
   if (tunnel) tunnel->Stop();
   if (pods) pods->Stop();
   if (node) node->Stop();

@@ -165,6 +165,43 @@ bool NodeAuthorizer::ReachesVolume(const std::string& node, const std::string& p
   return false;
 }
 
+// A Secret that an Ingress of kubit's ingress proxy names for TLS: every
+// node runs the proxy and serves its certificates. The class rule is
+// core/network/ingress_class.h's (class "kubit" by spec.ingressClassName
+// or the kubernetes.io/ingress.class annotation, or none while "kubit" is
+// the default class); read from the store at each request, as these are
+// rare (a node reads each such Secret every few seconds at most).
+bool NodeAuthorizer::IngressTLSSecret(const std::string& ns, const std::string& name) const {
+  static const api::ResourceType& ingresses = *api::FindType("networking.k8s.io", "v1", "ingresses");
+  static const api::ResourceType& classes = *api::FindType("networking.k8s.io", "v1", "ingressclasses");
+  store::ListResult list;
+  if (ns.empty() || !state_->List(ingresses.storage_key(ns, ""), {}, &list).ok()) return false;
+  int kubit_default = -1;  // unknown until an Ingress without a class needs it
+  for (const auto& kv : list.items) {
+    Json ing = Json::parse(kv->value, nullptr, false);
+    if (!ing.is_object()) continue;
+    const Json& spec = Member(ing, "spec");
+    bool names_it = false;
+    for (const auto& t : Member(spec, "tls").is_array() ? spec["tls"] : Json::array())
+      names_it = names_it || Member(t, "secretName") == name;
+    if (!names_it) continue;
+    std::string cls = Member(spec, "ingressClassName").is_string() ? spec["ingressClassName"].get<std::string>() : "";
+    const Json& ann = Member(Member(ing, "metadata"), "annotations");
+    if (cls.empty() && Member(ann, "kubernetes.io/ingress.class").is_string())
+      cls = ann["kubernetes.io/ingress.class"].get<std::string>();
+    if (cls == "kubit") return true;
+    if (!cls.empty()) continue;
+    if (kubit_default < 0) {
+      store::KeyValue c;
+      Json obj = state_->Get(classes.storage_key("", "kubit"), &c).ok() ? Json::parse(c.value, nullptr, false) : Json();
+      kubit_default = Member(Member(Member(obj, "metadata"), "annotations"),
+                             "ingressclass.kubernetes.io/is-default-class") == "true";
+    }
+    if (kubit_default) return true;
+  }
+  return false;
+}
+
 bool NodeAuthorizer::PodOnNode(const std::string& node, const std::string& ns, const std::string& name) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   auto it = pods_.find(ns + "/" + name);
@@ -183,7 +220,9 @@ bool NodeAuthorizer::Authorize(const std::string& node, const Attributes& a) con
   }
   bool named = !a.name.empty();
   if (group.empty()) {
-    if (res == "secrets" && sub.empty()) return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::secrets);
+    if (res == "secrets" && sub.empty())
+      return named && ((ReadVerb(verb) && Reaches(node, a.ns, a.name, &PodRefs::secrets)) ||
+                       (verb == "get" && IngressTLSSecret(a.ns, a.name)));
     if (res == "configmaps" && sub.empty())
       return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::configmaps);
     if (res == "persistentvolumeclaims" && sub.empty())

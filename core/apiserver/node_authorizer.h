@@ -3,8 +3,9 @@
 // admission decide it. A node reads the secrets, configmaps, claims and
 // volumes only of pods bound to it, gets tokens only for their service
 // accounts, writes only its own Node, Lease and the status of its own
-// pods, deletes only its own pods. For nodes this authorizer decides
-// alone: no RBAC binding widens it.
+// pods, deletes only its own pods; it also gets the TLS Secrets of the
+// Ingresses that kubit's ingress proxy (on every node) serves. For nodes
+// this authorizer decides alone: no RBAC binding widens it.
 //
 // Which pod uses what comes from a store watch of the pods (the "graph"),
 // kept in memory like the RBAC cache.
@@ -48,6 +49,8 @@ class NodeAuthorizer {
   bool ReachesServiceAccount(const std::string& node, const std::string& ns, const std::string& name) const;
   bool ReachesVolume(const std::string& node, const std::string& pv) const;
   bool PodOnNode(const std::string& node, const std::string& ns, const std::string& name) const;
+  // Named for TLS by an Ingress that kubit's ingress proxy serves.
+  bool IngressTLSSecret(const std::string& ns, const std::string& name) const;
 
   store::Store* state_;
   mutable std::shared_mutex mu_;

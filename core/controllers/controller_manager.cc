@@ -8,6 +8,7 @@
 #include "core/controllers/endpointslice_controller.h"
 #include "core/controllers/garbage_collector.h"
 #include "core/controllers/hpa_controller.h"
+#include "core/controllers/ingress_status_controller.h"
 #include "core/controllers/job_controller.h"
 #include "core/controllers/namespace_controller.h"
 #include "core/controllers/replicaset_controller.h"
@@ -33,6 +34,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   deployments_ = std::make_unique<DeploymentController>(client, &informers_, opts_.log);
   endpoints_ = std::make_unique<EndpointsController>(client, &informers_, opts_.log);
   endpoint_slices_ = std::make_unique<EndpointSliceController>(client, &informers_, opts_.log);
+  ingress_status_ = std::make_unique<IngressStatusController>(client, &informers_, opts_.log);
   jobs_ = std::make_unique<JobController>(client, &informers_, opts_.log);
   cronjobs_ = std::make_unique<CronJobController>(client, &informers_, opts_.log);
   daemonsets_ = std::make_unique<DaemonSetController>(client, &informers_, opts_.log);
@@ -74,6 +76,7 @@ void ControllerManager::Start() {
   deployments_->Start();
   endpoints_->Start();
   endpoint_slices_->Start();
+  ingress_status_->Start();
   jobs_->Start();
   cronjobs_->Start();
   daemonsets_->Start();
@@ -94,6 +97,7 @@ void ControllerManager::Stop() {
   daemonsets_->Stop();
   cronjobs_->Stop();
   jobs_->Stop();
+  ingress_status_->Stop();
   endpoint_slices_->Stop();
   endpoints_->Stop();
   deployments_->Stop();

@@ -21,6 +21,7 @@ class EndpointSliceController;
 class EndpointsController;
 class GarbageCollector;
 class HorizontalPodAutoscalerController;
+class IngressStatusController;
 class JobController;
 class NamespaceController;
 class NodeLifecycleController;
@@ -62,6 +63,7 @@ class ControllerManager {
   std::unique_ptr<DeploymentController> deployments_;
   std::unique_ptr<EndpointsController> endpoints_;
   std::unique_ptr<EndpointSliceController> endpoint_slices_;
+  std::unique_ptr<IngressStatusController> ingress_status_;
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<CronJobController> cronjobs_;
   std::unique_ptr<DaemonSetController> daemonsets_;
