@@ -26,6 +26,8 @@ const Resource kLimitRanges{"", "v1", "limitranges"};
 const Resource kPods{"", "v1", "pods"};
 const Resource kConfigMaps{"", "v1", "configmaps"};
 const Resource kServices{"", "v1", "services"};
+const Resource kClaims{"", "v1", "persistentvolumeclaims"};
+const Resource kDeployments{"apps", "v1", "deployments"};
 
 bool Eventually(const std::function<bool()>& done) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -161,6 +163,55 @@ TEST_CASE("quota admission: LimitRange defaults new pods and refuses what exceed
   Status s = f.c->Create(kPods, "default", PodNamed("big", {{"limits", {{"cpu", "1"}}}}));
   CHECK(s.IsForbidden());
   CHECK(s.message() == "pods \"big\" is forbidden: maximum cpu usage per Container is 500m, but limit is 1");
+}
+
+TEST_CASE("quota admission: object counts of any group are charged and given back") {
+  Fixture f;
+  // Two services: the `kubernetes` Service of "default" and one more.
+  f.AddQuota("counts", {{"count/deployments.apps", "1"}, {"services", "2"}});
+  Json d = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", {{"name", "web"}}}};
+  d["spec"]["replicas"] = 0;
+  d["spec"]["selector"]["matchLabels"]["app"] = "web";
+  d["spec"]["template"]["metadata"]["labels"]["app"] = "web";
+  d["spec"]["template"]["spec"]["containers"] = {{{"name", "c"}, {"image", "busybox"}}};
+  REQUIRE(f.c->Create(kDeployments, "default", d).ok());
+  CHECK(f.Used("counts", "count/deployments.apps") == "1");
+  d["metadata"]["name"] = "api";
+  Status s = f.c->Create(kDeployments, "default", d);
+  CHECK(s.message() == "deployments.apps \"api\" is forbidden: exceeded quota: counts, requested: "
+                       "count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1");
+  Json svc = {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", "a"}}},
+              {"spec", {{"ports", {{{"port", 80}}}}}}};
+  s = f.c->Create(kServices, "default", svc);
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  svc["metadata"]["name"] = "b";
+  CHECK(f.c->Create(kServices, "default", svc).IsForbidden());
+  // The controller gives back what deleted objects used.
+  REQUIRE(f.c->Delete(kServices, "default", "a").ok());
+  REQUIRE(f.c->Delete(kDeployments, "default", "web").ok());
+  REQUIRE(Eventually([&] { return f.Used("counts", "services") == "1"; }));
+  CHECK(f.c->Create(kServices, "default", svc).ok());
+}
+
+TEST_CASE("quota admission: claims against LimitRange and storage quotas") {
+  Fixture f;
+  Json lr = {{"apiVersion", "v1"}, {"kind", "LimitRange"}, {"metadata", {{"name", "claims"}}},
+             {"spec", {{"limits", {{{"type", "PersistentVolumeClaim"}, {"max", {{"storage", "2Gi"}}}}}}}}};
+  REQUIRE(f.c->Create(kLimitRanges, "default", lr).ok());
+  f.AddQuota("storage", {{"requests.storage", "3Gi"}});
+  auto claim = [](const std::string& name, const std::string& size) {
+    return Json{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", {{"name", name}}},
+                {"spec", {{"accessModes", {"ReadWriteOnce"}}, {"resources", {{"requests", {{"storage", size}}}}}}}};
+  };
+  Status s = f.c->Create(kClaims, "default", claim("huge", "5Gi"));
+  CHECK(s.message() == "persistentvolumeclaims \"huge\" is forbidden: maximum storage usage per "
+                       "PersistentVolumeClaim is 2Gi, but request is 5Gi");
+  Json live;
+  REQUIRE(f.c->Create(kClaims, "default", claim("data", "2Gi"), &live).ok());
+  CHECK(f.Used("storage", "requests.storage") == "2Gi");
+  s = f.c->Create(kClaims, "default", claim("more", "2Gi"));
+  CHECK(s.message() == "persistentvolumeclaims \"more\" is forbidden: exceeded quota: storage, requested: "
+                       "requests.storage=2Gi, used: requests.storage=2Gi, limited: requests.storage=3Gi");
 }
 
 }  // namespace
