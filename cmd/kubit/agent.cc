@@ -218,8 +218,15 @@ int AgentCommand(const Args& args) {
   if (node_ips.empty()) node_ips.push_back(PrimaryIPv4());
   kubelet::NodeStatus node(&client, agent.NodeOptionsFor(data_dir, node_ips, false));
   node.Start();
-  // The pods of this node.
-  kubelet::PodManager pods(&client, agent.PodOptionsFor(data_dir, node_ips[0]));
+  // The pods of this node, on the cluster's pod network.
+  kubelet::ClusterNetwork network;
+  if (!kubelet::FetchClusterNetwork(jo, config, &network, &error)) {
+    Log(Level::kError, "agent", error);
+    return 1;
+  }
+  kubelet::PodManagerOptions pod_options = agent.PodOptionsFor(data_dir, node_ips[0]);
+  pod_options.cluster_cidr = network.cluster_cidr;
+  kubelet::PodManager pods(&client, pod_options);
   if (!pods.Start(&error)) {
     Log(Level::kError, "agent", error);
     return 1;

@@ -222,6 +222,9 @@ int ServerCommand(const Args& args) {
   ao.rest.service_cidr = service_cidr;
   ao.rest.advertise_address = node_ips.empty() ? PrimaryIPv4() : node_ips[0];
   ao.rest.advertise_port = static_cast<int>(port);
+  ao.network.cluster_cidr = cluster_cidr;
+  ao.network.service_cidr = service_cidr;
+  ao.network.cluster_dns = agent.cluster_dns;
   apiserver::ApiServer api(ao, state.get(), &pki);
   if (!api.Start(&error)) {
     Log(Level::kError, "server", error);
@@ -328,8 +331,9 @@ int ServerCommand(const Args& args) {
     node = std::make_unique<kubelet::NodeStatus>(
         node_client.get(), agent.NodeOptionsFor(data_dir, {ao.rest.advertise_address}, true));
     node->Start();
-    pods = std::make_unique<kubelet::PodManager>(
-        node_client.get(), agent.PodOptionsFor(data_dir, ao.rest.advertise_address));
+    kubelet::PodManagerOptions pod_options = agent.PodOptionsFor(data_dir, ao.rest.advertise_address);
+    pod_options.cluster_cidr = cluster_cidr;
+    pods = std::make_unique<kubelet::PodManager>(node_client.get(), pod_options);
     if (!pods->Start(&error)) {
       Log(Level::kError, "server", error);
       return 1;

@@ -154,7 +154,7 @@ ApiServer::ApiServer(ApiServerOptions options, store::Store* state, const Cluste
       reviews_(&authn_, &rbac_, [this](const Attributes& a) { return Authorize(a); }, state),
       crds_(state),
       rest_(state, opts_.rest),
-      join_(pki, state),
+      join_(pki, state, opts_.network),
       streams_(state, &tunnels_) {}
 
 ApiServer::~ApiServer() { Stop(); }

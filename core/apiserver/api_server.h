@@ -35,6 +35,7 @@ struct ApiServerOptions {
   int port = 6443;
   std::string version = "v0.0.0";  // kubit's version, for /version
   RestOptions rest;
+  ClusterNetwork network;  // served to agents at /v1-kubit/config
 };
 
 class ApiServer {

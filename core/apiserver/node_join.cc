@@ -35,6 +35,13 @@ bool NodeJoin::Serve(net::HttpRequest& req, net::HttpResponse& resp) {
     resp.Send(200, pki_->ca.cert_pem);
     return true;
   }
+  if (req.path == "/v1-kubit/config") {
+    if (req.method != "GET")
+      SendError(resp, ApiError::MethodNotAllowed("use GET"));
+    else
+      SendClusterConfig(req, resp);
+    return true;
+  }
   if (req.path == "/v1-kubit/client-kubelet") {
     if (req.method != "POST")
       SendError(resp, ApiError::MethodNotAllowed("use POST"));
@@ -45,11 +52,24 @@ bool NodeJoin::Serve(net::HttpRequest& req, net::HttpResponse& resp) {
   return false;
 }
 
-void NodeJoin::IssueClientCertificate(net::HttpRequest& req, net::HttpResponse& resp) {
+bool NodeJoin::HasJoinToken(net::HttpRequest& req) const {
   std::string auth = req.Header("authorization"), creds;
-  if (auth.rfind("Basic ", 0) != 0 || !net::Base64Decode(auth.substr(6), &creds) ||
-      creds.rfind("node:", 0) != 0 || !SameSecret(creds.substr(5), TokenSecret(pki_->token)))
-    return SendError(resp, ApiError::Unauthorized());
+  return auth.rfind("Basic ", 0) == 0 && net::Base64Decode(auth.substr(6), &creds) &&
+         creds.rfind("node:", 0) == 0 && SameSecret(creds.substr(5), TokenSecret(pki_->token));
+}
+
+void NodeJoin::SendClusterConfig(net::HttpRequest& req, net::HttpResponse& resp) {
+  if (!HasJoinToken(req)) return SendError(resp, ApiError::Unauthorized());
+  Json config = {{"clusterCIDR", network_.cluster_cidr},
+                 {"serviceCIDR", network_.service_cidr},
+                 {"clusterDNS", network_.cluster_dns},
+                 {"clusterDomain", network_.cluster_domain}};
+  resp.SetHeader("Content-Type", "application/json");
+  resp.Send(200, config.dump());
+}
+
+void NodeJoin::IssueClientCertificate(net::HttpRequest& req, net::HttpResponse& resp) {
+  if (!HasJoinToken(req)) return SendError(resp, ApiError::Unauthorized());
   std::string node = req.Header("kubit-node-name"), password = req.Header("kubit-node-password");
   if (!api::IsDNS1123Subdomain(node).empty())
     return SendError(resp, ApiError::BadRequest("invalid node name \"" + node + "\": " +

@@ -131,6 +131,47 @@ bool ReuseEarlierJoin(const JoinOptions& opts, const Token& token, client::Confi
 
 }  // namespace
 
+bool FetchClusterNetwork(const JoinOptions& opts, const client::Config& config, ClusterNetwork* out,
+                         std::string* error) {
+  Token token;
+  if (!ParseToken(opts.token, &token, error)) return false;
+  const std::string path = opts.data_dir + "/agent/cluster-network.json";
+  net::HttpClientOptions o;
+  o.tls.ca_pem = config.tls.ca_pem;
+  o.tls.server_name = config.tls.server_name;
+  o.connect_timeout_ms = 3000;  // an agent starting while the server is away waits no longer
+  net::HttpClient http(o);
+  net::HttpClientRequest get;
+  get.url = opts.server_url + "/v1-kubit/config";
+  get.headers = {{"Authorization", "Basic " + net::Base64Encode("node:" + token.secret)}};
+  net::HttpClientResponse resp;
+  std::string body, why;
+  bool fresh = false;
+  if (!http.Do(get, &resp, &why)) {
+    // Away: what the server said last time.
+    if (!ReadFile(path, &body)) {
+      *error = "cannot get the cluster's network settings from " + opts.server_url + ": " + why;
+      return false;
+    }
+  } else if (resp.status != 200) {
+    *error = "the server answered " + std::to_string(resp.status) + " for its network settings";
+    return false;
+  } else {
+    body = resp.body;
+    fresh = true;
+  }
+  Json j = Json::parse(body, nullptr, false);
+  if (!j.is_object() || !j["clusterCIDR"].is_string()) {
+    *error = "the cluster's network settings are not readable: " + body.substr(0, 200);
+    return false;
+  }
+  out->cluster_cidr = j.value("clusterCIDR", "");
+  out->service_cidr = j.value("serviceCIDR", "");
+  out->cluster_dns = j.value("clusterDNS", "");
+  out->cluster_domain = j.value("clusterDomain", "cluster.local");
+  return !fresh || WriteFile(path, body, 0644, error);
+}
+
 std::string KubeletKubeconfigPath(const std::string& data_dir) {
   return data_dir + "/agent/kubelet.kubeconfig";
 }

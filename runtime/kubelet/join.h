@@ -26,6 +26,22 @@ struct JoinOptions {
 // token: ..."), the server refusing the token or the node's name.
 bool JoinCluster(const JoinOptions& opts, client::Config* config, std::string* error);
 
+// The network settings every node shares with the server (its
+// /v1-kubit/config), as the server's flags set them.
+struct ClusterNetwork {
+  std::string cluster_cidr;  // every node's pods, "10.42.0.0/16"
+  std::string service_cidr;
+  std::string cluster_dns;
+  std::string cluster_domain;
+};
+
+// Asks the server (after JoinCluster: `config` trusts its CA) and keeps
+// the answer in <data-dir>/agent/cluster-network.json; when the server
+// cannot be reached, the kept answer is used, so an agent starts while the
+// server is away. False with *error when neither is there.
+bool FetchClusterNetwork(const JoinOptions& opts, const client::Config& config, ClusterNetwork* out,
+                         std::string* error);
+
 // Where the kubeconfig goes under a data dir.
 std::string KubeletKubeconfigPath(const std::string& data_dir);
 

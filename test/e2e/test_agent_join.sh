@@ -3,8 +3,9 @@
 # joins with the K10 token: it checks the server's CA against the token
 # before sending a secret, gets its own client certificate, registers its
 # Node (labels, taints) and renews its Lease. Wrong tokens, a stolen node
-# name and a malformed token are refused with errors that say why; an
-# agent that already joined starts again while the server is away.
+# name and a malformed token are refused with errors that say why; the
+# agent learns the cluster's network settings (/v1-kubit/config); an agent
+# that already joined starts again while the server is away.
 . "$(dirname "$0")/lib.sh"
 
 start_server "$E2E_TMP/data" --node-name srv
@@ -44,6 +45,12 @@ k get lease -n kube-node-lease board1 -o jsonpath='{.metadata.ownerReferences[0]
 assert_eq "$OUT" "Node/board1"
 run kubectl --kubeconfig "$E2E_TMP/agent/agent/kubelet.kubeconfig" auth whoami -o jsonpath='{.status.userInfo.username}'
 assert_eq "$OUT" "system:node:board1" "the agent's identity"
+# The cluster's network settings, from the server's flags, kept for
+# starting while the server is away.
+assert_file "$E2E_TMP/agent/agent/cluster-network.json"
+assert_contains "$(cat "$E2E_TMP/agent/agent/cluster-network.json")" '"clusterCIDR":"10.42.0.0/16"'
+run curl -sk -o /dev/null -w '%{http_code}' "$server_url/v1-kubit/config"
+assert_eq "$OUT" 401 "/v1-kubit/config without the token"
 
 step "a node may touch only what its own pods use (Node authorizer)"
 nk() { run kubectl --kubeconfig "$E2E_TMP/agent/agent/kubelet.kubeconfig" "$@"; }
