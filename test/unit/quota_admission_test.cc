@@ -206,8 +206,7 @@ TEST_CASE("quota admission: claims against LimitRange and storage quotas") {
   Status s = f.c->Create(kClaims, "default", claim("huge", "5Gi"));
   CHECK(s.message() == "persistentvolumeclaims \"huge\" is forbidden: maximum storage usage per "
                        "PersistentVolumeClaim is 2Gi, but request is 5Gi");
-  Json live;
-  REQUIRE(f.c->Create(kClaims, "default", claim("data", "2Gi"), &live).ok());
+  REQUIRE(f.c->Create(kClaims, "default", claim("data", "2Gi")).ok());
   CHECK(f.Used("storage", "requests.storage") == "2Gi");
   s = f.c->Create(kClaims, "default", claim("more", "2Gi"));
   CHECK(s.message() == "persistentvolumeclaims \"more\" is forbidden: exceeded quota: storage, requested: "
