@@ -1,7 +1,7 @@
 // Admission of writes, in upstream's two phases, for the REST verbs of
-// rest.cc: the mutating phase (LimitRange defaults for new pods) runs
-// before defaulting and validation; the validating phase (LimitRange
-// min/max, ResourceQuota) after them, just before the write. Both skip
+// rest.cc: the mutating phase (LimitRange defaults for new pods) runs on
+// the defaulted object before validation; the validating phase (LimitRange
+// min/max, ResourceQuota) after validation, just before the write. Both skip
 // subresources. Refusals are 403 Forbidden in upstream's words
 // (`pods "x" is forbidden: exceeded quota: ...`).
 #pragma once
