@@ -84,10 +84,10 @@ Quantity One() {
   return q;
 }
 
+// A count (n >= 0) as a DecimalSI quantity.
 Quantity Count(int64_t n) {
   Quantity q;
-  q.digits = std::to_string(n < 0 ? -n : n);
-  q.negative = n < 0;
+  q.digits = std::to_string(n);
   Tidy(&q);
   return q;
 }
