@@ -423,7 +423,7 @@ bool HttpProxy::Listen(int port, int* fd, int* bound, std::string* error) {
   int one = 1;
   if (*fd >= 0) setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (*fd < 0 || bind(*fd, res->ai_addr, res->ai_addrlen) != 0 || listen(*fd, 1024) != 0) {
-    *error = "cannot listen on " + opts_.bind_address + ":" + p + ": " + strerror(errno);
+    *error = "cannot bind " + opts_.bind_address + ":" + p + ": " + strerror(errno);
     freeaddrinfo(res);
     if (*fd >= 0) close(*fd);
     *fd = -1;

@@ -148,8 +148,8 @@ network::IngressProxyOptions AgentFlags::IngressOptions() const {
   network::IngressProxyOptions o;
   o.proxy.http_port = static_cast<int>(ingress_http_port);
   o.proxy.https_port = static_cast<int>(ingress_https_port);
-  o.proxy.log = [](const std::string& m) { Log(Level::kWarn, "ingress", m); };
-  o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "ingress", m); };
+  o.proxy.log = [](const std::string& m) { Log(Level::kWarn, "network", "ingress proxy: " + m); };
+  o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
   return o;
 }
 

@@ -137,10 +137,9 @@ void IngressProxy::Sync() {
       std::lock_guard<std::mutex> lock(mu_);
       gone = std::move(proxy_);
     }
-    if (gone) {
-      gone->Stop();
-      Log(false, "ingress: IngressClass kubit is gone; the proxy stopped");
-    }
+    if (gone) gone->Stop();
+    if (gone || !announced_off_) Log(false, "ingress: no IngressClass kubit; the proxy is off");
+    announced_off_ = true;
     secrets_.clear();
     return;
   }
@@ -158,6 +157,7 @@ void IngressProxy::Sync() {
       return;
     }
     last_start_error_.clear();
+    announced_off_ = false;
     Log(false, "ingress: proxy listening on " + opts_.proxy.bind_address + " ports " +
                    std::to_string(proxy->http_port()) + " (http) and " + std::to_string(proxy->https_port()) +
                    " (https)");

@@ -69,6 +69,7 @@ class IngressProxy {
   };
   std::map<std::string, CachedSecret> secrets_;
   std::string last_problems_, last_start_error_;
+  bool announced_off_ = false;  // "the proxy is off" said since it last ran
   std::thread thread_;
 };
 

@@ -34,6 +34,7 @@ _e2e_failed_checks=0
 check() {
   (
     _e2e_pids=""  # the servers of the check, not those of the test
+    _e2e_killall_dirs=""  # nor the test's data dirs, whose pods live on
     trap _e2e_cleanup EXIT
     "$@"
   ) || {
@@ -179,6 +180,11 @@ _e2e_server_flags() {
   _has bind-address && _e2e_extra+=(--bind-address 127.0.0.1)
   _has https-listen-port && _e2e_extra+=(--https-listen-port "$((20000 + RANDOM % 40000))")
   _has write-kubeconfig && _e2e_extra+=(--write-kubeconfig "$E2E_TMP/kubeconfig-$_e2e_logs.yaml")
+  # The ingress proxy's ports: not 80/443, which servers of tests running
+  # side by side would fight over (a test that needs them reads the
+  # ports from the log line "ingress: proxy listening on ...").
+  _p=$((20000 + RANDOM % 40000))
+  _has ingress-http-port && _e2e_extra+=(--ingress-http-port "$_p" --ingress-https-port "$((_p + 1))")
 }
 
 # server_cmd DATA_DIR [FLAGS...]: sets SERVER_CMD to the command line of a
