@@ -97,6 +97,17 @@ TEST_CASE("quota admission: a full quota refuses with upstream's message; a dele
   CHECK(f.Used("pods", "pods") == "1");
   CHECK(f.c->Create(kPods, "default", PodNamed("c")).ok());
   CHECK(f.Used("pods", "pods") == "2");
+  // A new spec.hard reaches status.hard, which admission judges by.
+  Json q;
+  REQUIRE(f.c->Get(kQuotas, "default", "pods", &q).ok());
+  q["spec"]["hard"]["pods"] = "3";
+  REQUIRE(f.c->Update(kQuotas, "default", q).ok());
+  REQUIRE(Eventually([&] {
+    Json now;
+    return f.c->Get(kQuotas, "default", "pods", &now).ok() && now["status"]["hard"]["pods"] == "3";
+  }));
+  CHECK(f.c->Create(kPods, "default", PodNamed("d")).ok());
+  CHECK(f.Used("pods", "pods") == "3");
 }
 
 TEST_CASE("quota admission: concurrent creates never both take the last slot") {
