@@ -237,6 +237,20 @@ bool BodyOf(const Headers& h, BodyKind* kind, uint64_t* length) {
   return true;
 }
 
+// Refuses what a backend could read differently from the proxy (request
+// smuggling): Content-Length beside Transfer-Encoding, either repeated,
+// and control characters (a bare LF) inside a header.
+bool Unambiguous(const Headers& h) {
+  int lengths = 0, encodings = 0;
+  for (const auto& [k, v] : h) {
+    if (k == "content-length") lengths++;
+    if (k == "transfer-encoding") encodings++;
+    for (char ch : k + v)
+      if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f) return false;
+  }
+  return encodings + lengths <= 1;
+}
+
 void Reply(Conn* c, int status, const std::string& body, bool close) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + StatusText(status) +
                     "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
@@ -624,8 +638,8 @@ bool HttpProxy::Forward(Client* client, const std::string& version, const HttpRe
   bool keep_alive = http11 ? !HasToken(connection, "close") : HasToken(connection, "keep-alive");
   BodyKind body = BodyKind::kNone;
   uint64_t length = 0;
-  if (!BodyOf(h.headers, &body, &length)) {
-    Reply(c, 400, "bad Content-Length or Transfer-Encoding\n", true);
+  if (!BodyOf(h.headers, &body, &length) || !Unambiguous(h.headers)) {
+    Reply(c, 400, "bad request framing or header\n", true);
     return false;
   }
   std::string upgrade = HasToken(connection, "upgrade") ? h.Header("upgrade") : "";

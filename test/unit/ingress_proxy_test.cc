@@ -124,6 +124,37 @@ TEST_CASE("ingress proxy: 404 for unknown hosts, 503 without endpoints, 502 when
   CHECK(Get(&c, p.Url("/"), "dead.test").status == 502);
 }
 
+// Sends `raw` to the proxy on a connection of its own; the status code of the answer.
+int RawStatus(int port, const std::string& raw) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return -1;
+  Conn c(fd, nullptr, "proxy");
+  c.SetReadTimeout(20000);
+  if (!c.Write(raw)) return -1;
+  char buf[64] = {};
+  long n = c.Read(buf, sizeof(buf) - 1);
+  return n > 12 ? atoi(buf + 9) : -1;
+}
+
+TEST_CASE("ingress proxy: requests a backend could frame differently are refused") {
+  Backend b([](HttpRequest&, HttpResponse& res) { res.Send(200, "ok"); });
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("", "/", {b.Endpoint()}));
+  p.proxy->SetRoutes(t);
+  int port = p.proxy->http_port();
+  CHECK(RawStatus(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") == 200);
+  CHECK(RawStatus(port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "0\r\n\r\n") == 400);
+  CHECK(RawStatus(port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab") == 400);
+  CHECK(RawStatus(port, "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\nX-B: 2\r\n\r\n") == 400);
+  CHECK(RawStatus(port, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n") == 400);
+}
+
 TEST_CASE("ingress proxy: a dead endpoint is skipped for a live one") {
   Backend live([](HttpRequest&, HttpResponse& res) { res.Send(200, "live"); });
   Proxy p;
