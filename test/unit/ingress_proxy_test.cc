@@ -1,9 +1,12 @@
 // The ingress reverse proxy (net/http_proxy.h) between net::HttpClient and
 // net::HttpServer backends on 127.0.0.1: routing by Host, forwarded
 // headers, keep-alive to backends, bodies streamed both ways, 404/502/503,
-// TLS by SNI, and an Upgrade relayed as bytes.
+// TLS by SNI, refused ambiguous framing, and an Upgrade relayed as bytes
+// (plain and over TLS).
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -291,18 +294,46 @@ TEST_CASE("ingress proxy: an Upgrade becomes a two-way byte relay") {
     long n;
     while ((n = conn->Read(buf, sizeof(buf))) > 0) conn->Write(buf, static_cast<size_t>(n));
   });
+  KeyPair ca, serving;
+  std::string error;
+  REQUIRE(GenerateCA("ingress test CA", &ca, &error));
+  CertRequest cr;
+  cr.common_name = "ws.test";
+  cr.dns_names = {"ws.test"};
+  cr.server = true;
+  REQUIRE(IssueCertificate(ca, cr, &serving, &error));
   Proxy p;
   ProxyRouteTable t;
   t.routes.push_back(RouteTo("", "/", {ws.Endpoint()}));
+  t.certificates.push_back({{"ws.test"}, serving.cert_pem, serving.key_pem});
   p.proxy->SetRoutes(t);
 
+  // Over TLS the relay also has to drain what OpenSSL holds decrypted.
+  bool tls = false;
+  SUBCASE("plain") {}
+  SUBCASE("tls") { tls = true; }
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a = {};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(p.proxy->http_port()));
+  a.sin_port = htons(static_cast<uint16_t>(tls ? p.proxy->https_port() : p.proxy->http_port()));
   REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  Conn c(fd, nullptr, "proxy");
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = nullptr;
+  if (tls) {
+    BIO* bio = BIO_new_mem_buf(ca.cert_pem.data(), static_cast<int>(ca.cert_pem.size()));
+    X509* ca_cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca_cert);
+    X509_free(ca_cert);
+    BIO_free(bio);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    SSL_set_tlsext_host_name(ssl, "ws.test");
+    REQUIRE(SSL_connect(ssl) == 1);
+  }
+  SSL_CTX_free(ctx);  // the SSL keeps its own reference
+  Conn c(fd, ssl, "proxy");
   c.SetReadTimeout(20000);
   REQUIRE(c.Write("GET /ws HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: test-echo\r\n\r\n"));
   std::string got;
