@@ -675,9 +675,12 @@ bool HttpProxy::Forward(Client* client, const std::string& version, const HttpRe
   if (body != BodyKind::kNone && Lower(h.Header("expect")) == "100-continue")
     c->Write("HTTP/1.1 100 Continue\r\n\r\n");
 
-  // Endpoints in turn from the round-robin position; a pooled connection
-  // that fails before any byte of an answer is retried once, fresh, when
-  // the request had no body to resend.
+  // Endpoints in turn from the round-robin position. A request that got
+  // no answer is sent again (on a fresh connection when the pooled one
+  // turned out stale, else to the next endpoint) only if it had no body and
+  // its method may be repeated: a POST may have taken effect already.
+  const bool repeatable = h.method == "GET" || h.method == "HEAD" || h.method == "OPTIONS" ||
+                          h.method == "PUT" || h.method == "DELETE" || h.method == "TRACE";
   size_t start;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
@@ -702,6 +705,7 @@ bool HttpProxy::Forward(Client* client, const std::string& version, const HttpRe
       Track(u->conn->fd(), true);
       u->conn->SetReadTimeout(opts_.backend_timeout_ms);
       bool ok = u->conn->Write(out);
+      bool sent = ok;
       if (ok && body != BodyKind::kNone) {
         c->SetReadTimeout(opts_.backend_timeout_ms);
         BodyResult r = CopyBody(body, length, c, &client->buf, u->conn.get());
@@ -737,14 +741,12 @@ bool HttpProxy::Forward(Client* client, const std::string& version, const HttpRe
         break;
       }
       Track(u->conn->fd(), false);
-      if (body_sent || !reused) {
-        if (body_sent) {  // the body cannot be sent twice
-          Reply(c, 502, "Bad Gateway\n", true);
-          if (opts_.log) opts_.log(backend->name + ": " + last_error);
-          return false;
-        }
-        break;
+      if (body_sent || (sent && !repeatable)) {
+        Reply(c, 502, "Bad Gateway\n", body_sent || !can_continue);
+        if (opts_.log) opts_.log(backend->name + ": " + last_error);
+        return !body_sent && can_continue;
       }
+      if (!reused) break;  // the next endpoint
     }
   }
   if (!up) {

@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "net/conn.h"
 #include "net/http_client.h"
@@ -166,6 +168,56 @@ TEST_CASE("ingress proxy: a dead endpoint is skipped for a live one") {
   p.proxy->SetRoutes(t);
   HttpClient c;
   for (int i = 0; i < 4; i++) CHECK(Get(&c, p.Url("/"), "x.test").body == "live");
+}
+
+// A listener that accepts and hangs up at once, counting the connections.
+struct HangUp {
+  HangUp() {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+    REQUIRE(listen(fd, 16) == 0);
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    endpoint = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    thread = std::thread([this] {
+      int c;
+      while ((c = accept(fd, nullptr, nullptr)) >= 0) {
+        accepted++;  // before the close the proxy waits for
+        close(c);
+      }
+    });
+  }
+  ~HangUp() {
+    shutdown(fd, SHUT_RDWR);
+    thread.join();
+    close(fd);
+  }
+  int fd;
+  std::string endpoint;
+  std::atomic<int> accepted{0};
+  std::thread thread;
+};
+
+TEST_CASE("ingress proxy: a request with no answer goes to the next endpoint only if it may be repeated") {
+  HangUp a, b;
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("", "/", {a.endpoint, b.endpoint}));
+  p.proxy->SetRoutes(t);
+  HttpClient c;
+  CHECK(Get(&c, p.Url("/"), "x.test").status == 502);
+  CHECK(a.accepted + b.accepted == 2);  // both tried
+  HttpClientRequest post;
+  post.method = "POST";
+  post.url = p.Url("/");
+  HttpClientResponse r;
+  std::string error;
+  REQUIRE_MESSAGE(c.Do(post, &r, &error), error);
+  CHECK(r.status == 502);
+  CHECK(a.accepted + b.accepted == 3);  // one only: it may have taken effect
 }
 
 TEST_CASE("ingress proxy: a chunked response streams through piece by piece") {
