@@ -264,9 +264,20 @@ struct ResponseHead {
   Headers headers;
 };
 
+// Lines end with CRLF or, as some backends write them (busybox httpd's
+// CGI responses), a bare LF (RFC 9112 2.2 lets a recipient take both).
 bool ParseResponseHead(const std::string& head, ResponseHead* out) {
-  size_t line_end = head.find("\r\n");
-  std::string line = head.substr(0, line_end);
+  std::vector<std::string> lines;
+  for (size_t pos = 0; pos < head.size();) {
+    size_t e = head.find('\n', pos);
+    if (e == std::string::npos) e = head.size();
+    std::string line = head.substr(pos, e - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    pos = e + 1;
+  }
+  if (lines.empty()) return false;
+  const std::string& line = lines[0];
   if (line.compare(0, 5, "HTTP/") != 0) return false;
   size_t sp = line.find(' ');
   if (sp == std::string::npos || line.size() < sp + 4) return false;
@@ -275,19 +286,49 @@ bool ParseResponseHead(const std::string& head, ResponseHead* out) {
   out->status = static_cast<int>(strtol(line.c_str() + sp + 1, &end, 10));
   if (end != line.c_str() + sp + 4 || out->status < 100 || out->status > 999) return false;
   out->reason = *end == ' ' ? std::string(end + 1) : "";
-  size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-  while (pos < head.size()) {
-    size_t e = head.find("\r\n", pos);
-    if (e == std::string::npos) e = head.size();
-    std::string h = head.substr(pos, e - pos);
+  for (size_t i = 1; i < lines.size(); i++) {
+    const std::string& h = lines[i];
     size_t colon = h.find(':');
     if (colon == std::string::npos || colon == 0) return false;
     std::string v = h.substr(colon + 1);
     size_t a = v.find_first_not_of(" \t"), b = v.find_last_not_of(" \t");
     out->headers.emplace_back(Lower(h.substr(0, colon)), a == std::string::npos ? "" : v.substr(a, b - a + 1));
-    pos = e + 2;
   }
   return true;
+}
+
+// Reads a response head into *buf: its length without the blank line, and
+// in *consumed with it; npos on EOF, error or past kMaxHead.
+size_t ReadResponseHead(Conn* c, std::string* buf, size_t* consumed) {
+  size_t from = 0;
+  for (;;) {
+    for (size_t i = buf->find('\n', from); i != std::string::npos; i = buf->find('\n', i + 1)) {
+      if (i + 1 < buf->size() && (*buf)[i + 1] == '\n') {
+        *consumed = i + 2;
+        return i;
+      }
+      if (i + 2 < buf->size() && (*buf)[i + 1] == '\r' && (*buf)[i + 2] == '\n') {
+        *consumed = i + 3;
+        return i;
+      }
+    }
+    if (buf->size() >= kMaxHead) return std::string::npos;
+    from = buf->size() >= 2 ? buf->size() - 2 : 0;
+    if (!Fill(c, buf)) return std::string::npos;
+  }
+}
+
+// The head as the client gets it: HTTP/1.1, CRLF, without the hop-by-hop
+// headers (and Transfer-Encoding when the body is sent without chunks).
+std::string ClientHead(const ResponseHead& r, bool drop_transfer_encoding, const std::string& extra) {
+  const std::string connection = HeaderValue(r.headers, "connection");
+  std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + r.reason + "\r\n";
+  for (const auto& [k, v] : r.headers) {
+    bool keep_upgrade = r.status == 101 && k == "upgrade";
+    if ((HopByHop(k, connection) && !keep_upgrade) || (drop_transfer_encoding && k == "transfer-encoding")) continue;
+    head += k + ": " + v + "\r\n";
+  }
+  return head + extra + "\r\n";
 }
 
 // A TCP connection to "ip:port" ("[v6]:port"), within `timeout_ms`; -1
@@ -720,23 +761,24 @@ bool HttpProxy::Forward(Client* client, const std::string& version, const HttpRe
       if (ok) {
         // 1xx answers other than 101 go to the client as they come.
         for (;;) {
-          head_end = ReadUntil(u->conn.get(), &u->buf, "\r\n\r\n", kMaxHead);
+          size_t consumed = 0;
+          head_end = ReadResponseHead(u->conn.get(), &u->buf, &consumed);
           if (head_end == std::string::npos) break;
           resp = ResponseHead();
-          if (!ParseResponseHead(u->buf.substr(0, head_end), &resp)) {
+          bool parsed = ParseResponseHead(u->buf.substr(0, head_end), &resp);
+          u->buf.erase(0, consumed);
+          if (!parsed) {
             head_end = std::string::npos;
             break;
           }
           if (resp.status >= 200 || resp.status == 101) break;
-          if (http11) c->Write(u->buf.data(), head_end + 4);
-          u->buf.erase(0, head_end + 4);
+          if (http11) c->Write(ClientHead(resp, false, ""));
         }
         if (head_end == std::string::npos) last_error = "no valid response from " + ep;
       } else {
         last_error = "write to " + ep + " failed";
       }
       if (head_end != std::string::npos) {
-        u->buf.erase(0, head_end + 4);
         up = std::move(u);
         break;
       }
@@ -758,11 +800,7 @@ bool HttpProxy::Forward(Client* client, const std::string& version, const HttpRe
 
   std::string resp_connection = HeaderValue(resp.headers, "connection");
   if (resp.status == 101) {
-    std::string head = "HTTP/1.1 101 " + resp.reason + "\r\n";
-    for (const auto& [k, v] : resp.headers)
-      if (!HopByHop(k, resp_connection) || k == "upgrade") head += k + ": " + v + "\r\n";
-    head += "connection: Upgrade\r\n\r\n";
-    if (c->Write(head)) RelayUpgraded(client, up.get());
+    if (c->Write(ClientHead(resp, false, "connection: Upgrade\r\n"))) RelayUpgraded(client, up.get());
     Track(backend_fd, false);
     return false;
   }
@@ -783,15 +821,9 @@ bool HttpProxy::Forward(Client* client, const std::string& version, const HttpRe
   // A body that ends with the connection ends the client's too.
   if (rbody == BodyKind::kUntilClose || dechunk) keep_alive = false;
 
-  std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + resp.reason + "\r\n";
-  for (const auto& [k, v] : resp.headers) {
-    if (HopByHop(k, resp_connection) || (dechunk && k == "transfer-encoding")) continue;
-    head += k + ": " + v + "\r\n";
-  }
-  if (!keep_alive) head += "connection: close\r\n";
-  else if (!http11) head += "connection: keep-alive\r\n";
-  head += "\r\n";
-  bool client_ok = c->Write(head);
+  bool client_ok = c->Write(ClientHead(resp, dechunk, !keep_alive ? "connection: close\r\n"
+                                                     : !http11  ? "connection: keep-alive\r\n"
+                                                                : ""));
   BodyResult r;
   if (client_ok) r = CopyBody(rbody, rlength, up->conn.get(), &up->buf, c, dechunk);
   Track(backend_fd, false);

@@ -3,8 +3,9 @@
 # class) and its node runs the ingress proxy. Two busybox httpd pods behind
 # Services; Ingresses route by Host header (backend port by number and by
 # name) and by path (Prefix by path elements, Exact), TLS from a Secret by
-# SNI (curl --resolve), 404 for unknown hosts and paths, a large download
-# streamed through whole, and status.loadBalancer with the node's address.
+# SNI (curl --resolve) with X-Forwarded-* headers reaching the backend (a
+# CGI script), 404 for unknown hosts and paths, a large download streamed
+# through whole, and status.loadBalancer with the node's address.
 # --disable traefik removes the class and the proxy with it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
@@ -51,7 +52,9 @@ spec:
   containers:
   - name: httpd
     image: busybox:e2e
-    command: [sh, -c, 'mkdir -p /www && echo beta root > /www/index.html && echo beta exact > /www/exact && exec httpd -f -p 9090 -h /www']
+    command: [sh, -c, 'mkdir -p /www/cgi-bin && echo beta root > /www/index.html && echo beta exact > /www/exact &&
+      printf "#!/bin/sh\necho Content-Type: text/plain\necho\necho for=\$HTTP_X_FORWARDED_FOR proto=\$HTTP_X_FORWARDED_PROTO host=\$HTTP_X_FORWARDED_HOST\n" > /www/cgi-bin/fwd &&
+      chmod +x /www/cgi-bin/fwd && exec httpd -f -p 9090 -h /www']
     ports: [{containerPort: 9090}]
     readinessProbe: {httpGet: {path: /index.html, port: 9090}, periodSeconds: 1}
 ---
@@ -145,6 +148,8 @@ tls_get() {
 tls_ok() { [ "$(tls_get)" = "beta root" ]; }
 wait_until 30 "HTTPS for secure.example.com" tls_ok
 assert_eq "$(tls_get)" "beta root" "HTTPS secure.example.com"
+run curl -s -m 10 --cacert tls.crt --resolve "secure.example.com:$https:127.0.0.1" "https://secure.example.com:$https/cgi-bin/fwd"
+assert_eq "$OUT" "for=127.0.0.1 proto=https host=secure.example.com:$https" "X-Forwarded-* headers the backend saw"
 
 step "a large download streams through whole"
 curl -s -m 30 -H 'Host: alpha.example.com' "http://127.0.0.1:$http/big" -o big || fail "download big"

@@ -170,9 +170,10 @@ TEST_CASE("ingress proxy: a dead endpoint is skipped for a live one") {
   for (int i = 0; i < 4; i++) CHECK(Get(&c, p.Url("/"), "x.test").body == "live");
 }
 
-// A listener that accepts and hangs up at once, counting the connections.
+// A listener that answers each connection with `answer` (nothing: hangs
+// up at once) and closes it, counting the connections.
 struct HangUp {
-  HangUp() {
+  explicit HangUp(std::string answer = "") {
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a = {};
     a.sin_family = AF_INET;
@@ -182,10 +183,14 @@ struct HangUp {
     socklen_t len = sizeof(a);
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     endpoint = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-    thread = std::thread([this] {
+    thread = std::thread([this, answer] {
       int c;
       while ((c = accept(fd, nullptr, nullptr)) >= 0) {
         accepted++;  // before the close the proxy waits for
+        if (!answer.empty()) {
+          char buf[4096];
+          if (recv(c, buf, sizeof(buf), 0) > 0) send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+        }
         close(c);
       }
     });
@@ -218,6 +223,20 @@ TEST_CASE("ingress proxy: a request with no answer goes to the next endpoint onl
   REQUIRE_MESSAGE(c.Do(post, &r, &error), error);
   CHECK(r.status == 502);
   CHECK(a.accepted + b.accepted == 3);  // one only: it may have taken effect
+}
+
+TEST_CASE("ingress proxy: a response head with bare LF line ends, its body ending with the connection") {
+  HangUp cgi("HTTP/1.0 200 OK\nContent-Type: text/plain\n\nfrom a CGI script\n");
+  Proxy p;
+  ProxyRouteTable t;
+  t.routes.push_back(RouteTo("", "/", {cgi.endpoint}));
+  p.proxy->SetRoutes(t);
+  HttpClient c;
+  HttpClientResponse r = Get(&c, p.Url("/cgi-bin/x"), "x.test");
+  CHECK(r.status == 200);
+  CHECK(r.Header("content-type") == "text/plain");
+  CHECK(r.Header("connection") == "close");
+  CHECK(r.body == "from a CGI script\n");
 }
 
 TEST_CASE("ingress proxy: a chunked response streams through piece by piece") {
