@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/ipam.h"
+#include "net/local_names.h"
 #include "net/netlink_route.h"
 #include "net/nftables.h"
 #include "net/pod_network.h"
@@ -37,40 +38,6 @@ namespace kubit::net {
 namespace {
 
 constexpr int kDstNatPriority = -100, kSrcNatPriority = 100;
-
-std::string CanonicalDataDir(const std::string& data_dir) {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(data_dir, ec), ec);
-  std::string s = p.lexically_normal().string();
-  while (s.size() > 1 && s.back() == '/') s.pop_back();
-  return s;
-}
-
-// FNV-1a: stable across builds and machines, which std::hash is not.
-uint64_t Hash(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-std::string HashHex(const std::string& s, int digits) {
-  uint64_t h = Hash(s);
-  char buf[17];
-  snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
-  return std::string(buf + 16 - digits);
-}
-
-// A locally administered unicast MAC per data dir, for the bridge.
-std::string BridgeMac(const std::string& data_dir) {
-  uint64_t h = Hash("mac\n" + CanonicalDataDir(data_dir));
-  std::string mac(6, '\0');
-  mac[0] = 0x02;
-  for (int i = 1; i < 6; ++i) mac[i] = static_cast<char>(h >> (8 * i));
-  return mac;
-}
 
 std::string StateDir(const std::string& data_dir) { return data_dir + "/agent/podnet"; }
 std::string AddressesDir(const std::string& data_dir) { return StateDir(data_dir) + "/addresses"; }
@@ -193,7 +160,7 @@ bool BridgePodNetwork::Open(const PodNetworkOptions& options, std::string* error
   mtu_ = options.mtu;
   if (mtu_ <= 0 && !rtnl::DefaultRouteMtu(&route_, &mtu_, error)) return false;
 
-  if (!rtnl::EnsureBridge(&route_, bridge_name_, mtu_, BridgeMac(data_dir_), &bridge_, error) ||
+  if (!rtnl::EnsureBridge(&route_, bridge_name_, mtu_, LocalMac(data_dir_, "bridge"), &bridge_, error) ||
       !rtnl::AddAddress(&route_, bridge_, pod_cidr_.addr + 1, pod_cidr_.len, error) ||
       !rtnl::SetLink(&route_, bridge_, -1, true, error))
     return false;

@@ -21,6 +21,7 @@
 #include "cmd/kubit/log.h"
 #include "core/client/client.h"
 #include "core/network/ingress_proxy.h"
+#include "net/vxlan_overlay.h"
 #include "runtime/kubelet/join.h"
 #include "runtime/kubelet/node_images.h"
 #include "runtime/kubelet/node_status.h"
@@ -153,6 +154,16 @@ network::IngressProxyOptions AgentFlags::IngressOptions() const {
   return o;
 }
 
+network::OverlayOptions AgentFlags::OverlayOptionsFor(const std::string& data_dir,
+                                                      const std::string& node_ip) const {
+  network::OverlayOptions o;
+  o.node_name = node_name;
+  o.node_ip = node_ip;
+  o.data_dir = data_dir;
+  o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
+  return o;
+}
+
 int AgentCommand(const Args& args) {
   std::string data_dir = "/var/lib/kubit", server, token, token_file, log_level = "info";
   std::vector<std::string> node_ips;
@@ -226,6 +237,8 @@ int AgentCommand(const Args& args) {
   }
   kubelet::PodManagerOptions pod_options = agent.PodOptionsFor(data_dir, node_ips[0]);
   pod_options.cluster_cidr = network.cluster_cidr;
+  const bool vxlan = network.flannel_backend == "vxlan";
+  if (vxlan) pod_options.pod_mtu = net::VxlanPodMtu();
   kubelet::PodManager pods(&client, pod_options);
   if (!pods.Start(&error)) {
     Log(Level::kError, "agent", error);
@@ -240,11 +253,15 @@ int AgentCommand(const Args& args) {
   tunnel.Start();
   network::IngressProxy ingress(&client, agent.IngressOptions());
   ingress.Start();
+  // Pods on other boards, through the vxlan overlay.
+  network::OverlayController overlay(&client, agent.OverlayOptionsFor(data_dir, node_ips[0]));
+  if (vxlan) overlay.Start();
   Log(Level::kInfo, "agent", "ready");
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
+  overlay.Stop();
   ingress.Stop();
   tunnel.Stop();
   pods.Stop();

@@ -7,6 +7,7 @@
 
 #include "cmd/kubit/flags.h"
 #include "core/network/ingress_proxy.h"
+#include "core/network/overlay_controller.h"
 #include "runtime/kubelet/node_status.h"
 #include "runtime/kubelet/pod_manager.h"
 
@@ -25,6 +26,9 @@ struct AgentFlags {
   kubelet::NodeOptions NodeOptionsFor(const std::string& data_dir, const std::vector<std::string>& ips,
                                       bool control_plane) const;
   network::IngressProxyOptions IngressOptions() const;
+  // The vxlan overlay between this node and the others (flannel-backend
+  // vxlan), its tunnels starting at `node_ip`.
+  network::OverlayOptions OverlayOptionsFor(const std::string& data_dir, const std::string& node_ip) const;
   kubelet::PodManagerOptions PodOptionsFor(const std::string& data_dir, const std::string& ip) const;
 };
 

@@ -5,6 +5,7 @@
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
 #include "net/pod_network.h"
+#include "net/vxlan_overlay.h"
 #include "runtime/container/killall.h"
 
 namespace kubit::cmd {
@@ -14,7 +15,7 @@ int KillallCommand(const Args& args) {
   FlagSet flags("kubit killall [flags]",
                 "Stop every container and shim that the data dir runs, unmount everything\n"
                 "mounted under it, remove its cgroups and its pod network (bridge, veths,\n"
-                "nftables table), as k3s's killall script. Containers\n"
+                "vxlan device, nftables table), as k3s's killall script. Containers\n"
                 "of other data dirs are left alone; records and logs are kept. Safe to repeat.");
   flags.String("data-dir", &data_dir, "Folder that holds kubit's state");
   std::vector<std::string> pos;
@@ -28,6 +29,10 @@ int KillallCommand(const Args& args) {
   // After the containers: nothing uses the pod network any more.
   if (!net::RemoveBridgePodNetwork(data_dir, &error)) {
     Log(Level::kError, "killall", "pod network: " + error);
+    return 1;
+  }
+  if (!net::RemoveVxlanOverlay(data_dir, &error)) {
+    Log(Level::kError, "killall", "vxlan device: " + error);
     return 1;
   }
   Log(Level::kInfo, "killall",

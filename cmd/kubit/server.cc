@@ -27,6 +27,7 @@
 #include "core/scheduler/scheduler.h"
 #include "manifests/deployer.h"
 #include "net/ipam_ipv4.h"
+#include "net/vxlan_overlay.h"
 #include "runtime/kubelet/node_status.h"
 #include "runtime/kubelet/stream_server.h"
 #include "runtime/kubelet/tunnel_client.h"
@@ -100,6 +101,7 @@ int ServerCommand(const Args& args) {
   std::string kubeconfig = "/etc/kubit/kubit.yaml", kubeconfig_mode = "0600", token;
   std::string service_cidr = "10.43.0.0/16";
   std::string cluster_cidr = "10.42.0.0/16";
+  std::string flannel_backend = "vxlan";
   std::string node_monitor_grace_period = "40s";
   int64_t port = 6443;
   std::vector<std::string> tls_sans, node_ips, disabled;
@@ -124,6 +126,9 @@ int ServerCommand(const Args& args) {
                "IPv4 network CIDR for Service ClusterIPs; the first address is the kubernetes Service's");
   flags.String("cluster-cidr", &cluster_cidr,
                "IPv4 network CIDR for pod IPs; each node gets a /24 of it as its podCIDR");
+  flags.String("flannel-backend", &flannel_backend,
+               "How pods reach the pods of other nodes: vxlan (the kernel's vxlan device, UDP 8472) or "
+               "none (pods reach only their own node's pods; another network plugin connects the nodes)");
   flags.String("node-monitor-grace-period", &node_monitor_grace_period,
                "How long a node may go without renewing its Lease or posting status before it is "
                "marked Unknown and tainted unreachable (a Go duration, as kube-controller-manager's)");
@@ -176,6 +181,10 @@ int ServerCommand(const Args& args) {
             flag_error.empty() ? "want a /24 or wider" : flag_error.c_str());
     return 2;
   }
+  if (flannel_backend != "vxlan" && flannel_backend != "none") {
+    fprintf(stderr, "Error: invalid --flannel-backend \"%s\": want vxlan or none\n", flannel_backend.c_str());
+    return 2;
+  }
   if (port <= 0 || port > 65535) {
     fprintf(stderr, "Error: invalid --https-listen-port %lld\n", static_cast<long long>(port));
     return 2;
@@ -225,6 +234,7 @@ int ServerCommand(const Args& args) {
   ao.network.cluster_cidr = cluster_cidr;
   ao.network.service_cidr = service_cidr;
   ao.network.cluster_dns = agent.cluster_dns;
+  ao.network.flannel_backend = flannel_backend;
   apiserver::ApiServer api(ao, state.get(), &pki);
   if (!api.Start(&error)) {
     Log(Level::kError, "server", error);
@@ -323,6 +333,7 @@ int ServerCommand(const Args& args) {
   std::unique_ptr<kubelet::StreamServer> streams;
   std::unique_ptr<kubelet::TunnelClient> tunnel;
   std::unique_ptr<network::IngressProxy> ingress;
+  std::unique_ptr<network::OverlayController> overlay;
   if (!disable_agent) {
     client::Config nc = client::InProcessConfig(
         api.InProcessDialer("system:node:" + agent.node_name, {"system:nodes"}));
@@ -333,6 +344,7 @@ int ServerCommand(const Args& args) {
     node->Start();
     kubelet::PodManagerOptions pod_options = agent.PodOptionsFor(data_dir, ao.rest.advertise_address);
     pod_options.cluster_cidr = cluster_cidr;
+    if (flannel_backend == "vxlan") pod_options.pod_mtu = net::VxlanPodMtu();
     pods = std::make_unique<kubelet::PodManager>(node_client.get(), pod_options);
     if (!pods->Start(&error)) {
       Log(Level::kError, "server", error);
@@ -346,6 +358,11 @@ int ServerCommand(const Args& args) {
     tunnel->Start();
     ingress = std::make_unique<network::IngressProxy>(node_client.get(), agent.IngressOptions());
     ingress->Start();
+    if (flannel_backend == "vxlan") {
+      overlay = std::make_unique<network::OverlayController>(
+          node_client.get(), agent.OverlayOptionsFor(data_dir, ao.rest.advertise_address));
+      overlay->Start();
+    }
   }
   // The scheduler, as system:kube-scheduler over the in-process
   // transport, with informers of its own, while it holds its Lease.
@@ -385,6 +402,7 @@ int ServerCommand(const Args& args) {
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
   if (ingress) ingress->Stop();
+  if (overlay) overlay->Stop();
   if (tunnel) tunnel->Stop();
   if (pods) pods->Stop();
   if (node) node->Stop();

@@ -63,7 +63,8 @@ void NodeJoin::SendClusterConfig(net::HttpRequest& req, net::HttpResponse& resp)
   Json config = {{"clusterCIDR", network_.cluster_cidr},
                  {"serviceCIDR", network_.service_cidr},
                  {"clusterDNS", network_.cluster_dns},
-                 {"clusterDomain", network_.cluster_domain}};
+                 {"clusterDomain", network_.cluster_domain},
+                 {"flannelBackend", network_.flannel_backend}};
   resp.SetHeader("Content-Type", "application/json");
   resp.Send(200, config.dump());
 }

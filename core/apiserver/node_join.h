@@ -34,6 +34,7 @@ struct ClusterNetwork {
   std::string service_cidr = "10.43.0.0/16";
   std::string cluster_dns = "10.43.0.10";
   std::string cluster_domain = "cluster.local";
+  std::string flannel_backend = "vxlan";  // how pods reach other nodes' pods: vxlan or none
 };
 
 class NodeJoin {

@@ -169,6 +169,7 @@ bool FetchClusterNetwork(const JoinOptions& opts, const client::Config& config, 
   out->service_cidr = j.value("serviceCIDR", "");
   out->cluster_dns = j.value("clusterDNS", "");
   out->cluster_domain = j.value("clusterDomain", "cluster.local");
+  out->flannel_backend = j.value("flannelBackend", "vxlan");
   return !fresh || WriteFile(path, body, 0644, error);
 }
 

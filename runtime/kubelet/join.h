@@ -33,6 +33,7 @@ struct ClusterNetwork {
   std::string service_cidr;
   std::string cluster_dns;
   std::string cluster_domain;
+  std::string flannel_backend;  // "vxlan" or "none"
 };
 
 // Asks the server (after JoinCluster: `config` trusts its CA) and keeps

@@ -45,6 +45,7 @@ net::PodNetwork* PodManager::Network(std::string* error) {
   o.data_dir = runtime_->data_dir();
   o.pod_cidr = node.value("spec", Json::object()).value("podCIDR", "");
   o.cluster_cidr = opts_.cluster_cidr;
+  o.mtu = opts_.pod_mtu;
   if (o.pod_cidr.empty()) {
     *error = "node " + opts_.node_name + " has no podCIDR yet";
     return nullptr;

@@ -39,6 +39,7 @@ struct PodManagerOptions {
   DnsSettings dns;
   bool pod_network = true;  // false: pods get only loopback and no IP
   std::string cluster_cidr;  // every node's pods (not masqueraded among themselves)
+  int pod_mtu = 0;           // 0: the default route's (no overlay between nodes)
   std::function<void(const std::string&)> log;
   std::chrono::seconds housekeeping{60};
   std::chrono::seconds static_pods{5};

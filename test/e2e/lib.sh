@@ -267,10 +267,15 @@ _e2e_cleanup() {
   for d in $_e2e_killall_dirs; do
     "$KUBIT" killall --data-dir "$d" >/dev/null 2>&1
   done
+  for c in "${_e2e_at_exit[@]}"; do eval "$c" >/dev/null 2>&1; done
 }
 # killall_at_exit DATA_DIR: `kubit killall` that data dir when the test exits.
 _e2e_killall_dirs=""
 killall_at_exit() { _e2e_killall_dirs="$_e2e_killall_dirs $1"; }
+# at_exit COMMAND: run (eval) when the test exits, after the kills above:
+# what a test set up outside E2E_TMP (network namespaces, links).
+_e2e_at_exit=()
+at_exit() { _e2e_at_exit+=("$1"); }
 trap _e2e_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

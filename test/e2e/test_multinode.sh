@@ -1,0 +1,119 @@
+#!/bin/bash
+# Two boards: the server and an agent, each in a network namespace of its
+# own joined by a veth pair (as two boards on one LAN), so that nothing of
+# this test meets the host's or another test's network. Each node gets a
+# podCIDR; each publishes its vxlan tunnel end in flannel's annotations;
+# pods on one board reach pods on the other through the kernel's vxlan
+# devices, unmasqueraded (the receiving pod sees the sender's pod IP).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_images.sh"
+
+command -v ip >/dev/null || fail "ip (iproute2) is needed to make the test's network namespaces"
+real_kubit=$KUBIT
+tag=$$$RANDOM
+ns_a=kbta$tag ns_b=kbtb$tag
+sub=$((RANDOM % 200 + 20))
+ip_a=10.251.$sub.1 ip_b=10.251.$sub.2
+at_exit "ip netns del $ns_a"
+at_exit "ip netns del $ns_b"
+ip netns add "$ns_a" && ip netns add "$ns_b" || fail "ip netns add"
+ip -n "$ns_a" link add eth0 type veth peer name eth0 netns "$ns_b" || fail "veth between the boards"
+ip -n "$ns_a" addr add "$ip_a/24" dev eth0 && ip -n "$ns_b" addr add "$ip_b/24" dev eth0 || fail "addresses"
+for ns in "$ns_a" "$ns_b"; do
+  ip -n "$ns" link set lo up && ip -n "$ns" link set eth0 up || fail "links up in $ns"
+done
+# Each board's kubit runs in its namespace; so do kubit killall and kubectl.
+# nsenter, not `ip netns exec`: that one also mounts a sysfs of its own,
+# without the cgroup hierarchies the containers need.
+for side in a b; do
+  ns_var=ns_$side
+  printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' "${!ns_var}" "$real_kubit" >"$E2E_TMP/kubit-$side"
+  chmod +x "$E2E_TMP/kubit-$side"
+done
+KUBIT=$E2E_TMP/kubit-a
+printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s kubectl "$@"\n' "$ns_a" >"$E2E_TMP/kc"
+chmod +x "$E2E_TMP/kc"
+kc() { "$E2E_TMP/kc" "$@"; }
+k() { run "$E2E_TMP/kc" "$@"; }
+
+data_a=$E2E_TMP/a data_b=$E2E_TMP/b
+for d in "$data_a" "$data_b"; do
+  mkdir -p "$d/agent/images"
+  make_busybox_oci_tar "$d/agent/images/busybox.tar" busybox:mn
+done
+killall_at_exit "$data_a"
+killall_at_exit "$data_b"
+cidr=10.$((100 + RANDOM % 100)).0.0/16
+start_server "$data_a" --bind-address 0.0.0.0 --node-ip "$ip_a" --node-name board1 --cluster-cidr "$cidr"
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+port=$(sed -n 's/^ *server: https:\/\/[^:]*://p' "$KUBECONFIG")
+
+step "an agent on the second board joins"
+"$E2E_TMP/kubit-b" agent --server "https://$ip_a:$port" --token "$(cat "$data_a/server/token")" \
+  --data-dir "$data_b" --node-name board2 --node-ip "$ip_b" >"$E2E_TMP/agent.log" 2>&1 &
+_e2e_pids="$_e2e_pids $!"
+node_ready() { [ "$(kc get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+wait_until 30 "board2 Ready" node_ready board2
+wait_until 30 "board1 Ready" node_ready board1
+
+step "each node has its podCIDR and publishes its vxlan tunnel end"
+for n in board1 board2; do
+  wait_until 20 "$n's vxlan annotations" sh -c "$E2E_TMP/kc get node $n -o jsonpath='{.metadata.annotations.flannel\\.alpha\\.coreos\\.com/backend-type}' | grep -qx vxlan"
+done
+k get node board2 -o 'jsonpath={.spec.podCIDR} {.metadata.annotations.flannel\.alpha\.coreos\.com/public-ip}'
+assert_match "$OUT" "^10\\.[0-9]+\\.[0-9]+\\.0/24 $ip_b\$" "board2's podCIDR and public IP"
+k get node board1 -o 'jsonpath={.metadata.annotations.flannel\.alpha\.coreos\.com/backend-data}'
+assert_match "$OUT" '^\{"VNI":1,"VtepMAC":"02(:[0-9a-f]{2}){5}"\}$' "board1's backend data"
+
+step "a pod on each board"
+cat >pods.yaml <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: web1}
+spec:
+  nodeName: board1
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: web, image: busybox:mn, command: [sh, -c, 'mkdir -p /www && echo hello-from-board1 > /www/index.html && exec httpd -f -p 8080 -h /www']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web2}
+spec:
+  nodeName: board2
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: web, image: busybox:mn, command: [sh, -c, 'mkdir -p /www && echo hello-from-board2 > /www/index.html && exec httpd -f -vv -p 8080 -h /www']}
+YAML
+k apply -f pods.yaml
+assert_rc 0 "apply"
+pod_ip() { kc get pod "$1" -o jsonpath='{.status.podIP}'; }
+running() { [ "$(kc get pod "$1" -o jsonpath='{.status.phase}')" = Running ] && [ -n "$(pod_ip "$1")" ]; }
+wait_until 60 "web1 running" running web1
+wait_until 60 "web2 running" running web2
+ip1=$(pod_ip web1) ip2=$(pod_ip web2)
+
+step "pods reach each other across the boards, by their own addresses"
+# (No wget -T: Debian's static busybox wget crashes on it; kubectl's
+# exec and wait_until bound the wait instead.)
+fetch() { kc exec "$1" -- wget -qO- "http://$2:8080/"; }
+wait_until 30 "web1 -> web2" fetch web1 "$ip2"
+k exec web1 -- wget -qO- "http://$ip2:8080/"
+assert_eq "$OUT" hello-from-board2 "web1 fetching from web2"
+k exec web2 -- wget -qO- "http://$ip1:8080/"
+assert_eq "$OUT" hello-from-board1 "web2 fetching from web1"
+# web2's httpd logs its clients: web1's pod IP, not a node address.
+k logs web2
+assert_contains "$OUT$ERR" "$ip1" "web2's access log names web1's pod IP"
+
+step "the tunnels follow the nodes: a node deleted takes its route with it"
+dev_b=$(ip -n "$ns_a" -o link show type vxlan | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p' | head -1)
+[ -n "$dev_b" ] || fail "no vxlan device on board1"
+cidr_b=$(kc get node board2 -o jsonpath='{.spec.podCIDR}')
+run ip -n "$ns_a" route show "$cidr_b"
+assert_contains "$OUT" "dev $dev_b" "board1's route to board2's pods"
+kill "$(pgrep -f "data-dir $data_b" | head -1)" 2>/dev/null
+k delete node board2 --wait=false
+wait_until 20 "board1 drops the route" sh -c "! ip -n $ns_a route show $cidr_b | grep -q ."
+
+finish
