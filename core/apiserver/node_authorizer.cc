@@ -166,17 +166,19 @@ bool NodeAuthorizer::ReachesVolume(const std::string& node, const std::string& p
 }
 
 // A Secret that an Ingress of kubit's ingress proxy names for TLS: every
-// node runs the proxy and serves its certificates. The class rule is
-// core/network/ingress_class.h's (class "kubit" by spec.ingressClassName
-// or the kubernetes.io/ingress.class annotation, or none while "kubit" is
-// the default class); read from the store at each request, as these are
-// rare (a node reads each such Secret every few seconds at most).
+// node runs the proxy (while IngressClass kubit exists) and serves its
+// certificates. The class rule is core/network/ingress_class.h's (class
+// "kubit" by spec.ingressClassName or the kubernetes.io/ingress.class
+// annotation, or none while "kubit" is the default class); read from the
+// store at each request, as these are rare (a node reads each such Secret
+// every few seconds at most).
 bool NodeAuthorizer::IngressTLSSecret(const std::string& ns, const std::string& name) const {
   static const api::ResourceType& ingresses = *api::FindType("networking.k8s.io", "v1", "ingresses");
   static const api::ResourceType& classes = *api::FindType("networking.k8s.io", "v1", "ingressclasses");
   store::ListResult list;
   if (ns.empty() || !state_->List(ingresses.storage_key(ns, ""), {}, &list).ok()) return false;
-  int kubit_default = -1;  // unknown until an Ingress without a class needs it
+  // IngressClass kubit: -1 not read yet, 0 absent, 1 present, 2 present and the default.
+  int kubit_class = -1;
   for (const auto& kv : list.items) {
     Json ing = Json::parse(kv->value, nullptr, false);
     if (!ing.is_object()) continue;
@@ -189,15 +191,17 @@ bool NodeAuthorizer::IngressTLSSecret(const std::string& ns, const std::string& 
     const Json& ann = Member(Member(ing, "metadata"), "annotations");
     if (cls.empty() && Member(ann, "kubernetes.io/ingress.class").is_string())
       cls = ann["kubernetes.io/ingress.class"].get<std::string>();
-    if (cls == "kubit") return true;
-    if (!cls.empty()) continue;
-    if (kubit_default < 0) {
+    if (!cls.empty() && cls != "kubit") continue;
+    if (kubit_class < 0) {
       store::KeyValue c;
-      Json obj = state_->Get(classes.storage_key("", "kubit"), &c).ok() ? Json::parse(c.value, nullptr, false) : Json();
-      kubit_default = Member(Member(Member(obj, "metadata"), "annotations"),
-                             "ingressclass.kubernetes.io/is-default-class") == "true";
+      kubit_class = 0;
+      if (state_->Get(classes.storage_key("", "kubit"), &c).ok()) {
+        Json obj = Json::parse(c.value, nullptr, false);
+        kubit_class = Member(Member(Member(obj, "metadata"), "annotations"),
+                             "ingressclass.kubernetes.io/is-default-class") == "true" ? 2 : 1;
+      }
     }
-    if (kubit_default) return true;
+    if (cls == "kubit" ? kubit_class >= 1 : kubit_class == 2) return true;
   }
   return false;
 }

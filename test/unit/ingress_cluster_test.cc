@@ -201,6 +201,10 @@ TEST_CASE("ingress cluster: a node gets only the TLS Secrets of Ingresses of cla
                        R"({"metadata":{"annotations":{"ingressclass.kubernetes.io/is-default-class":null}}})")
               .ok());
   CHECK(node->Get(kSecrets, "default", "tls-default", &out).IsForbidden());
+  CHECK(node->Get(kSecrets, "default", "tls-kubit", &out).ok());
+  // No class (--disable traefik): no proxy, no certificates for it.
+  REQUIRE(admin->Delete(kIngressClasses, "", "kubit").ok());
+  CHECK(node->Get(kSecrets, "default", "tls-kubit", &out).IsForbidden());
 }
 
 TEST_CASE("ingress cluster: the status controller lists the Ready nodes' InternalIPs") {
