@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 #include "net/conn.h"
 #include "net/http_server.h"
