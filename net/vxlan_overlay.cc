@@ -52,7 +52,7 @@ class Overlay : public VxlanOverlay {
  public:
   bool Init(const VxlanOptions& o, std::string* error);
   std::string vtep_mac() const override { return FormatMac(mac_); }
-  bool SetPeers(const std::vector<VxlanPeer>& peers, std::string* error) override;
+  bool SetPeers(const std::vector<PeerNode>& peers, std::string* error) override;
 
  private:
   bool Adoptable(bool* ok, std::string* error);
@@ -241,7 +241,7 @@ bool Overlay::SetNeighbour(uint8_t family, uint32_t ip, const std::string& mac, 
   return route_.Request(&m, what, &err, error) || (!add && err == ENOENT);
 }
 
-bool Overlay::SetPeers(const std::vector<VxlanPeer>& peers, std::string* error) {
+bool Overlay::SetPeers(const std::vector<PeerNode>& peers, std::string* error) {
   std::vector<std::string> bad;
   std::map<uint32_t, Route> routes;               // by destination network
   std::map<std::string, std::string> neighbours;  // gateway (dotted) -> MAC

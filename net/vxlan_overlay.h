@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "net/node_routes.h"
+
 namespace kubit::net {
 
 inline constexpr int kVxlanOverhead = 50;  // outer IPv4 + UDP + VXLAN + inner Ethernet
@@ -28,23 +30,13 @@ struct VxlanOptions {
   int mtu = 0;           // 0: the default route's MTU less kVxlanOverhead
 };
 
-struct VxlanPeer {
-  std::string node_ip;
-  std::string vtep_mac;  // "aa:bb:cc:dd:ee:ff"
-  std::string pod_cidr;
-};
-
-class VxlanOverlay {
+class VxlanOverlay : public NodeRoutes {
  public:
   // Creates or adopts the device, sets its address and brings it up.
   static bool Open(const VxlanOptions& options, std::unique_ptr<VxlanOverlay>* out, std::string* error);
   virtual ~VxlanOverlay() = default;
   // This node's VTEP MAC, for the other nodes ("aa:bb:...").
   virtual std::string vtep_mac() const = 0;
-  // Makes the routes, neighbours and FDB entries those of `peers` exactly
-  // (entries of nodes gone are removed). Peers with unusable fields are
-  // skipped and named in *error; the rest are still programmed.
-  virtual bool SetPeers(const std::vector<VxlanPeer>& peers, std::string* error) = 0;
 };
 
 // The device's name for a data dir: "kx<6 hex>" (fits IFNAMSIZ).

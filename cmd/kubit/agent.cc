@@ -154,9 +154,10 @@ network::IngressProxyOptions AgentFlags::IngressOptions() const {
   return o;
 }
 
-network::OverlayOptions AgentFlags::OverlayOptionsFor(const std::string& data_dir,
-                                                      const std::string& node_ip) const {
+network::OverlayOptions AgentFlags::OverlayOptionsFor(const std::string& data_dir, const std::string& node_ip,
+                                                      const std::string& backend) const {
   network::OverlayOptions o;
+  o.backend = backend;
   o.node_name = node_name;
   o.node_ip = node_ip;
   o.data_dir = data_dir;
@@ -237,8 +238,7 @@ int AgentCommand(const Args& args) {
   }
   kubelet::PodManagerOptions pod_options = agent.PodOptionsFor(data_dir, node_ips[0]);
   pod_options.cluster_cidr = network.cluster_cidr;
-  const bool vxlan = network.flannel_backend == "vxlan";
-  if (vxlan) pod_options.pod_mtu = net::VxlanPodMtu();
+  if (network.flannel_backend == "vxlan") pod_options.pod_mtu = net::VxlanPodMtu();
   kubelet::PodManager pods(&client, pod_options);
   if (!pods.Start(&error)) {
     Log(Level::kError, "agent", error);
@@ -254,8 +254,8 @@ int AgentCommand(const Args& args) {
   network::IngressProxy ingress(&client, agent.IngressOptions());
   ingress.Start();
   // Pods on other boards, through the vxlan overlay.
-  network::OverlayController overlay(&client, agent.OverlayOptionsFor(data_dir, node_ips[0]));
-  if (vxlan) overlay.Start();
+  network::OverlayController overlay(&client, agent.OverlayOptionsFor(data_dir, node_ips[0], network.flannel_backend));
+  if (network.flannel_backend != "none") overlay.Start();
   Log(Level::kInfo, "agent", "ready");
 
   int sig = 0;

@@ -26,9 +26,10 @@ struct AgentFlags {
   kubelet::NodeOptions NodeOptionsFor(const std::string& data_dir, const std::vector<std::string>& ips,
                                       bool control_plane) const;
   network::IngressProxyOptions IngressOptions() const;
-  // The vxlan overlay between this node and the others (flannel-backend
-  // vxlan), its tunnels starting at `node_ip`.
-  network::OverlayOptions OverlayOptionsFor(const std::string& data_dir, const std::string& node_ip) const;
+  // The pod network between this node and the others (--flannel-backend
+  // vxlan or host-gw), from this node's `node_ip`.
+  network::OverlayOptions OverlayOptionsFor(const std::string& data_dir, const std::string& node_ip,
+                                            const std::string& backend) const;
   kubelet::PodManagerOptions PodOptionsFor(const std::string& data_dir, const std::string& ip) const;
 };
 

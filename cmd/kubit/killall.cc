@@ -4,6 +4,7 @@
 #include "cmd/kubit/commands.h"
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
+#include "net/host_gw_routes.h"
 #include "net/pod_network.h"
 #include "net/vxlan_overlay.h"
 #include "runtime/container/killall.h"
@@ -15,7 +16,7 @@ int KillallCommand(const Args& args) {
   FlagSet flags("kubit killall [flags]",
                 "Stop every container and shim that the data dir runs, unmount everything\n"
                 "mounted under it, remove its cgroups and its pod network (bridge, veths,\n"
-                "vxlan device, nftables table), as k3s's killall script. Containers\n"
+                "vxlan device or host-gw routes, nftables table), as k3s's killall script. Containers\n"
                 "of other data dirs are left alone; records and logs are kept. Safe to repeat.");
   flags.String("data-dir", &data_dir, "Folder that holds kubit's state");
   std::vector<std::string> pos;
@@ -31,8 +32,8 @@ int KillallCommand(const Args& args) {
     Log(Level::kError, "killall", "pod network: " + error);
     return 1;
   }
-  if (!net::RemoveVxlanOverlay(data_dir, &error)) {
-    Log(Level::kError, "killall", "vxlan device: " + error);
+  if (!net::RemoveVxlanOverlay(data_dir, &error) || !net::RemoveHostGwRoutes(data_dir, &error)) {
+    Log(Level::kError, "killall", "pod network between nodes: " + error);
     return 1;
   }
   Log(Level::kInfo, "killall",

@@ -127,8 +127,9 @@ int ServerCommand(const Args& args) {
   flags.String("cluster-cidr", &cluster_cidr,
                "IPv4 network CIDR for pod IPs; each node gets a /24 of it as its podCIDR");
   flags.String("flannel-backend", &flannel_backend,
-               "How pods reach the pods of other nodes: vxlan (the kernel's vxlan device, UDP 8472) or "
-               "none (pods reach only their own node's pods; another network plugin connects the nodes)");
+               "How pods reach the pods of other nodes, as flannel's backends: vxlan (the kernel's vxlan "
+               "device, UDP 8472), host-gw (plain routes via the other nodes: boards on one L2 network) "
+               "or none (another network plugin connects the nodes)");
   flags.String("node-monitor-grace-period", &node_monitor_grace_period,
                "How long a node may go without renewing its Lease or posting status before it is "
                "marked Unknown and tainted unreachable (a Go duration, as kube-controller-manager's)");
@@ -181,8 +182,9 @@ int ServerCommand(const Args& args) {
             flag_error.empty() ? "want a /24 or wider" : flag_error.c_str());
     return 2;
   }
-  if (flannel_backend != "vxlan" && flannel_backend != "none") {
-    fprintf(stderr, "Error: invalid --flannel-backend \"%s\": want vxlan or none\n", flannel_backend.c_str());
+  if (flannel_backend != "vxlan" && flannel_backend != "host-gw" && flannel_backend != "none") {
+    fprintf(stderr, "Error: invalid --flannel-backend \"%s\": want vxlan, host-gw or none\n",
+            flannel_backend.c_str());
     return 2;
   }
   if (port <= 0 || port > 65535) {
@@ -358,9 +360,9 @@ int ServerCommand(const Args& args) {
     tunnel->Start();
     ingress = std::make_unique<network::IngressProxy>(node_client.get(), agent.IngressOptions());
     ingress->Start();
-    if (flannel_backend == "vxlan") {
+    if (flannel_backend != "none") {
       overlay = std::make_unique<network::OverlayController>(
-          node_client.get(), agent.OverlayOptionsFor(data_dir, ao.rest.advertise_address));
+          node_client.get(), agent.OverlayOptionsFor(data_dir, ao.rest.advertise_address, flannel_backend));
       overlay->Start();
     }
   }

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "net/host_gw_routes.h"
+#include "net/vxlan_overlay.h"
+
 namespace kubit::network {
 
 namespace {
@@ -20,20 +23,25 @@ std::string InternalIp(const client::Json& node) {
 
 }  // namespace
 
-std::vector<net::VxlanPeer> OverlayPeers(const std::vector<client::ObjectPtr>& nodes, const std::string& self) {
-  std::vector<net::VxlanPeer> peers;
+std::vector<net::PeerNode> OverlayPeers(const std::vector<client::ObjectPtr>& nodes, const std::string& self,
+                                        const std::string& backend) {
+  std::vector<net::PeerNode> peers;
   for (const auto& n : nodes) {
     const client::Json& node = *n;
     const client::Json& meta = node["metadata"];
     if (meta.value("name", "") == self) continue;
     std::string cidr = node.contains("spec") ? node["spec"].value("podCIDR", "") : "";
     client::Json annotations = meta.value("annotations", client::Json::object());
-    if (cidr.empty() || annotations.value(kBackendTypeAnnotation, "") != "vxlan") continue;
-    client::Json data = client::Json::parse(annotations.value(kBackendDataAnnotation, ""), nullptr, false);
-    if (!data.is_object() || !data["VtepMAC"].is_string()) continue;
+    if (cidr.empty() || annotations.value(kBackendTypeAnnotation, "") != backend) continue;
+    std::string mac;
+    if (backend == "vxlan") {
+      client::Json data = client::Json::parse(annotations.value(kBackendDataAnnotation, ""), nullptr, false);
+      if (!data.is_object() || !data["VtepMAC"].is_string()) continue;
+      mac = data["VtepMAC"].get<std::string>();
+    }
     std::string ip = annotations.value(kPublicIpAnnotation, "");
     if (ip.empty()) ip = InternalIp(node);
-    peers.push_back({ip, data["VtepMAC"].get<std::string>(), cidr});
+    peers.push_back({ip, mac, cidr});
   }
   return peers;
 }
@@ -81,36 +89,49 @@ void OverlayController::Log(bool error, const std::string& message) {
 }
 
 bool OverlayController::Ready() {
-  if (overlay_) return true;
+  if (routes_) return true;
   client::ObjectPtr self = nodes_.Get("", opts_.node_name);
   std::string cidr = self && (*self).contains("spec") ? (*self)["spec"].value("podCIDR", "") : "";
   if (cidr.empty()) return false;
-  net::VxlanOptions vo;
-  vo.data_dir = opts_.data_dir;
-  vo.local_ip = opts_.node_ip;
-  vo.pod_cidr = cidr;
-  vo.vni = kVni;
-  std::string error;
-  if (!net::VxlanOverlay::Open(vo, &overlay_, &error)) {
+  std::string error, what;
+  client::Json data = nullptr;  // host-gw publishes "null", as flannel
+  if (opts_.backend == "vxlan") {
+    net::VxlanOptions vo;
+    vo.data_dir = opts_.data_dir;
+    vo.local_ip = opts_.node_ip;
+    vo.pod_cidr = cidr;
+    vo.vni = kVni;
+    std::unique_ptr<net::VxlanOverlay> overlay;
+    if (net::VxlanOverlay::Open(vo, &overlay, &error)) {
+      data = {{"VNI", kVni}, {"VtepMAC", overlay->vtep_mac()}};
+      what = "vxlan " + net::VxlanDeviceName(opts_.data_dir) + " (" + overlay->vtep_mac() + ")";
+      routes_ = std::move(overlay);
+    }
+  } else {
+    std::unique_ptr<net::HostGwRoutes> routes;
+    if (net::HostGwRoutes::Open(opts_.data_dir, &routes, &error)) {
+      what = "host-gw routes";
+      routes_ = std::move(routes);
+    }
+  }
+  if (!routes_) {
     if (error != last_error_) Log(true, "pod network between nodes: " + error);
     last_error_ = error;
     return false;
   }
-  client::Json data = {{"VNI", kVni}, {"VtepMAC", overlay_->vtep_mac()}};
   client::Json patch = {{"metadata",
                          {{"annotations",
                            {{kBackendDataAnnotation, data.dump()},
-                            {kBackendTypeAnnotation, "vxlan"},
+                            {kBackendTypeAnnotation, opts_.backend},
                             {kPublicIpAnnotation, opts_.node_ip},
                             {"flannel.alpha.coreos.com/kube-subnet-manager", "true"}}}}}};
   client::Status s = client_->Patch(kNodes, "", opts_.node_name, client::PatchType::kMerge, patch.dump());
   if (!s.ok()) {
-    Log(true, "pod network between nodes: publishing this node's tunnel end: " + s.message());
-    overlay_.reset();
+    Log(true, "pod network between nodes: publishing this node's end: " + s.message());
+    routes_.reset();
     return false;
   }
-  Log(false, "pod network between nodes: vxlan " + net::VxlanDeviceName(opts_.data_dir) + " (" +
-                 overlay_->vtep_mac() + ") from " + opts_.node_ip + " for " + cidr);
+  Log(false, "pod network between nodes: " + what + " from " + opts_.node_ip + " for " + cidr);
   return true;
 }
 
@@ -137,7 +158,7 @@ void OverlayController::Run() {
     }
     retry = std::chrono::milliseconds(500);
     std::string error;
-    if (!overlay_->SetPeers(OverlayPeers(nodes_.List(), opts_.node_name), &error)) {
+    if (!routes_->SetPeers(OverlayPeers(nodes_.List(), opts_.node_name, opts_.backend), &error)) {
       if (error != last_error_) Log(true, "pod network between nodes: " + error);
       last_error_ = error;
       next_resync = std::chrono::steady_clock::now() + std::chrono::seconds(5);

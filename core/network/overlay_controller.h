@@ -1,11 +1,12 @@
 // OverlayController: a node's part of the pod network between boards, as
-// flannel's vxlan backend with the Kubernetes subnet manager does it. Once
-// this node has its podCIDR, it opens the node's vxlan device, publishes
-// the device's MAC and the node's IP in flannel's annotations on its own
-// Node (flannel.alpha.coreos.com/backend-data, backend-type, public-ip),
-// and keeps the tunnels to every other node that published the same. Node
-// changes are gathered for a moment and applied together; the kernel's
-// state is checked again every resync.
+// flannel with the Kubernetes subnet manager does it, with its vxlan or
+// host-gw backend. Once this node has its podCIDR, it opens the backend
+// (the node's vxlan device, or its routes), publishes the backend and the
+// node's IP (and the vxlan device's MAC) in flannel's annotations on its
+// own Node (flannel.alpha.coreos.com/backend-type, backend-data,
+// public-ip), and keeps the routes or tunnels to every other node that
+// published the same backend. Node changes are gathered for a moment and
+// applied together; the kernel's state is checked again every resync.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,7 @@
 
 #include "core/client/client.h"
 #include "core/client/informer.h"
-#include "net/vxlan_overlay.h"
+#include "net/node_routes.h"
 
 namespace kubit::network {
 
@@ -26,6 +27,7 @@ struct OverlayOptions {
   std::string node_name;
   std::string node_ip;  // where the other nodes send this node's tunnel traffic
   std::string data_dir;
+  std::string backend = "vxlan";  // or "host-gw"
   std::chrono::milliseconds debounce{200};
   std::chrono::milliseconds resync{300000};
   std::function<void(bool error, const std::string& message)> log;
@@ -36,9 +38,10 @@ inline constexpr const char* kBackendDataAnnotation = "flannel.alpha.coreos.com/
 inline constexpr const char* kBackendTypeAnnotation = "flannel.alpha.coreos.com/backend-type";
 inline constexpr const char* kPublicIpAnnotation = "flannel.alpha.coreos.com/public-ip";
 
-// The tunnels a node keeps: the other nodes with a podCIDR and published
-// vxlan annotations (a Node object each).
-std::vector<net::VxlanPeer> OverlayPeers(const std::vector<client::ObjectPtr>& nodes, const std::string& self);
+// The other nodes a node keeps routes or tunnels to: those with a podCIDR
+// that published the same backend (and, for vxlan, their device's MAC).
+std::vector<net::PeerNode> OverlayPeers(const std::vector<client::ObjectPtr>& nodes, const std::string& self,
+                                        const std::string& backend);
 
 class OverlayController {
  public:
@@ -61,7 +64,7 @@ class OverlayController {
   client::Client* client_;
   OverlayOptions opts_;
   client::Informer nodes_;
-  std::unique_ptr<net::VxlanOverlay> overlay_;  // the sync thread's
+  std::unique_ptr<net::NodeRoutes> routes_;  // the sync thread's
   std::string last_error_;
 
   std::mutex mu_;

@@ -3,8 +3,9 @@
 # own joined by a veth pair (as two boards on one LAN), so that nothing of
 # this test meets the host's or another test's network. Each node gets a
 # podCIDR; each publishes its vxlan tunnel end in flannel's annotations;
-# pods on one board reach pods on the other through the kernel's vxlan
-# devices, unmasqueraded (the receiving pod sees the sender's pod IP).
+# pods on one board reach pods on the other, unmasqueraded (the receiving
+# pod sees the sender's pod IP): through the kernel's vxlan devices, and
+# again with host-gw's plain routes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -36,7 +37,10 @@ chmod +x "$E2E_TMP/kc"
 kc() { "$E2E_TMP/kc" "$@"; }
 k() { run "$E2E_TMP/kc" "$@"; }
 
-data_a=$E2E_TMP/a data_b=$E2E_TMP/b
+# One cluster per backend, in turn, on the same two boards.
+cluster() {
+backend=$1
+data_a=$E2E_TMP/$backend-a data_b=$E2E_TMP/$backend-b
 for d in "$data_a" "$data_b"; do
   mkdir -p "$d/agent/images"
   make_busybox_oci_tar "$d/agent/images/busybox.tar" busybox:mn
@@ -44,28 +48,34 @@ done
 killall_at_exit "$data_a"
 killall_at_exit "$data_b"
 cidr=10.$((100 + RANDOM % 100)).0.0/16
-start_server "$data_a" --bind-address 0.0.0.0 --node-ip "$ip_a" --node-name board1 --cluster-cidr "$cidr"
+start_server "$data_a" --bind-address 0.0.0.0 --node-ip "$ip_a" --node-name board1 --cluster-cidr "$cidr" \
+  --flannel-backend "$backend"
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 port=$(sed -n 's/^ *server: https:\/\/[^:]*://p' "$KUBECONFIG")
 
-step "an agent on the second board joins"
+step "$backend: an agent on the second board joins"
 "$E2E_TMP/kubit-b" agent --server "https://$ip_a:$port" --token "$(cat "$data_a/server/token")" \
-  --data-dir "$data_b" --node-name board2 --node-ip "$ip_b" >"$E2E_TMP/agent.log" 2>&1 &
-_e2e_pids="$_e2e_pids $!"
+  --data-dir "$data_b" --node-name board2 --node-ip "$ip_b" >"$E2E_TMP/agent-$backend.log" 2>&1 &
+agent_pid=$!
+_e2e_pids="$_e2e_pids $agent_pid"
 node_ready() { [ "$(kc get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
 wait_until 30 "board2 Ready" node_ready board2
 wait_until 30 "board1 Ready" node_ready board1
 
-step "each node has its podCIDR and publishes its vxlan tunnel end"
+step "$backend: each node has its podCIDR and publishes its end in flannel's annotations"
 for n in board1 board2; do
-  wait_until 20 "$n's vxlan annotations" sh -c "$E2E_TMP/kc get node $n -o jsonpath='{.metadata.annotations.flannel\\.alpha\\.coreos\\.com/backend-type}' | grep -qx vxlan"
+  wait_until 20 "$n's $backend annotations" sh -c "$E2E_TMP/kc get node $n -o jsonpath='{.metadata.annotations.flannel\\.alpha\\.coreos\\.com/backend-type}' | grep -qx $backend"
 done
 k get node board2 -o 'jsonpath={.spec.podCIDR} {.metadata.annotations.flannel\.alpha\.coreos\.com/public-ip}'
 assert_match "$OUT" "^10\\.[0-9]+\\.[0-9]+\\.0/24 $ip_b\$" "board2's podCIDR and public IP"
 k get node board1 -o 'jsonpath={.metadata.annotations.flannel\.alpha\.coreos\.com/backend-data}'
-assert_match "$OUT" '^\{"VNI":1,"VtepMAC":"02(:[0-9a-f]{2}){5}"\}$' "board1's backend data"
+if [ "$backend" = vxlan ]; then
+  assert_match "$OUT" '^\{"VNI":1,"VtepMAC":"02(:[0-9a-f]{2}){5}"\}$' "board1's backend data"
+else
+  assert_eq "$OUT" null "board1's backend data"
+fi
 
-step "a pod on each board"
+step "$backend: a pod on each board"
 cat >pods.yaml <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -93,7 +103,7 @@ wait_until 60 "web1 running" running web1
 wait_until 60 "web2 running" running web2
 ip1=$(pod_ip web1) ip2=$(pod_ip web2)
 
-step "pods reach each other across the boards, by their own addresses"
+step "$backend: pods reach each other across the boards, by their own addresses"
 # (No wget -T: Debian's static busybox wget crashes on it; kubectl's
 # exec and wait_until bound the wait instead.)
 fetch() { kc exec "$1" -- wget -qO- "http://$2:8080/"; }
@@ -106,14 +116,25 @@ assert_eq "$OUT" hello-from-board1 "web2 fetching from web1"
 k logs web2
 assert_contains "$OUT$ERR" "$ip1" "web2's access log names web1's pod IP"
 
-step "the tunnels follow the nodes: a node deleted takes its route with it"
-dev_b=$(ip -n "$ns_a" -o link show type vxlan | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p' | head -1)
-[ -n "$dev_b" ] || fail "no vxlan device on board1"
+step "$backend: the routes follow the nodes: a node deleted takes its route with it"
 cidr_b=$(kc get node board2 -o jsonpath='{.spec.podCIDR}')
 run ip -n "$ns_a" route show "$cidr_b"
-assert_contains "$OUT" "dev $dev_b" "board1's route to board2's pods"
-kill "$(pgrep -f "data-dir $data_b" | head -1)" 2>/dev/null
+if [ "$backend" = vxlan ]; then
+  dev=$(ip -n "$ns_a" -o link show type vxlan | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p' | head -1)
+  [ -n "$dev" ] || fail "no vxlan device on board1"
+  assert_match "$OUT" "dev $dev .*onlink" "board1's route to board2's pods"
+else
+  assert_contains "$OUT" "via $ip_b dev eth0" "board1's route to board2's pods"
+fi
+kill "$agent_pid"
 k delete node board2 --wait=false
 wait_until 20 "board1 drops the route" sh -c "! ip -n $ns_a route show $cidr_b | grep -q ."
+stop_server
+"$E2E_TMP/kubit-a" killall --data-dir "$data_a" >/dev/null 2>&1
+"$E2E_TMP/kubit-b" killall --data-dir "$data_b" >/dev/null 2>&1
 
+}
+
+cluster vxlan
+cluster host-gw
 finish

@@ -35,12 +35,14 @@ TEST_CASE("overlay: peers are the other nodes with a podCIDR and published vxlan
       Node("no-vxlan", "10.42.3.0/24", "", "192.168.1.4"),
       Node("internal-only", "10.42.4.0/24", "02:00:00:00:00:05", "", "192.168.1.5"),
   };
-  std::vector<net::VxlanPeer> peers = OverlayPeers(nodes, "self");
+  std::vector<net::PeerNode> peers = OverlayPeers(nodes, "self", "vxlan");
   REQUIRE(peers.size() == 2);
   CHECK(peers[0].node_ip == "192.168.1.2");
   CHECK(peers[0].vtep_mac == "02:00:00:00:00:02");
   CHECK(peers[0].pod_cidr == "10.42.1.0/24");
   CHECK(peers[1].node_ip == "192.168.1.5");  // no public-ip annotation: the InternalIP
+  // host-gw peers are those that published host-gw.
+  CHECK(OverlayPeers(nodes, "self", "host-gw").empty());
 }
 
 TEST_CASE("overlay: MAC addresses as text and bytes") {
