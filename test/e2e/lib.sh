@@ -35,6 +35,7 @@ check() {
   (
     _e2e_pids=""  # the servers of the check, not those of the test
     _e2e_killall_dirs=""  # nor the test's data dirs, whose pods live on
+    _e2e_at_exit=()  # nor what the test set up to undo at its own end
     trap _e2e_cleanup EXIT
     "$@"
   ) || {
