@@ -11,12 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -31,7 +29,7 @@
 #include "net/netlink_route.h"
 #include "net/nftables.h"
 #include "net/pod_network.h"
-#include "runtime/container/layout.h"
+#include "runtime/container/sandbox.h"
 
 namespace kubit::net {
 
@@ -42,15 +40,6 @@ constexpr int kDstNatPriority = -100, kSrcNatPriority = 100;
 std::string StateDir(const std::string& data_dir) { return data_dir + "/agent/podnet"; }
 std::string AddressesDir(const std::string& data_dir) { return StateDir(data_dir) + "/addresses"; }
 std::string HostPortsDir(const std::string& data_dir) { return StateDir(data_dir) + "/hostports"; }
-
-// A sandbox exists while its network namespace file is a bind-mounted
-// namespace (runtime/container/sandbox.h); after RemoveSandbox or killall
-// it is not.
-bool SandboxAlive(const std::string& data_dir, const std::string& id) {
-  struct statfs st;
-  std::string net = runtime::container::SandboxDir(data_dir, id) + "/net";
-  return statfs(net.c_str(), &st) == 0 && st.f_type == NSFS_MAGIC;
-}
 
 bool ValidSandboxId(const std::string& id) {
   return !id.empty() && id.size() <= 200 && id.find_first_of("/\n") == std::string::npos && id != "." &&
@@ -171,7 +160,8 @@ bool BridgePodNetwork::Open(const PodNetworkOptions& options, std::string* error
   // kubit was down) gives its address back; so does a claim that a crash
   // left between allocation and use, when its sandbox went too.
   std::vector<std::string> released;
-  if (!ipam_->Reconcile([&](const std::string& id) { return SandboxAlive(data_dir_, id); }, &released, error))
+  auto alive = [&](const std::string& id) { return runtime::container::SandboxAlive(data_dir_, id); };
+  if (!ipam_->Reconcile(alive, &released, error))
     return false;
   for (const std::string& id : released) {
     std::string ignored;

@@ -5,10 +5,14 @@
 #include <limits.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "runtime/container/layout.h"
 #include "runtime/container/process_setup.h"
@@ -38,8 +42,13 @@ bool CreateSandbox(const std::string& data_dir, const std::string& id,
   }
   pid_t child = fork();
   if (child == 0) {
-    close(hold[1]);
-    close(ready[0]);
+    // Other threads make sandboxes (and start shims) at the same time:
+    // this child must not keep their pipes or sockets open, or their
+    // children would wait on it and it on them. It keeps its two ends only.
+    int keep_low = std::min(hold[0], ready[1]), keep_high = std::max(hold[0], ready[1]);
+    if (keep_low > 3) close_range(3, keep_low - 1, 0);
+    if (keep_high > keep_low + 1) close_range(keep_low + 1, keep_high - 1, 0);
+    close_range(keep_high + 1, ~0U, 0);
     char ok = unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0 &&
               (hostname.empty() || sethostname(hostname.c_str(), hostname.size()) == 0);
     ssize_t unused = write(ready[1], &ok, 1);
@@ -69,6 +78,12 @@ bool CreateSandbox(const std::string& data_dir, const std::string& id,
       *error = Errno("bind " + source + " on " + paths[i]);
       good = false;
     }
+  }
+  // A byte, not just the close, releases the child: a process forked by
+  // another thread in the meantime may hold a copy of hold[1].
+  char release = 1;
+  if (write(hold[1], &release, 1) != 1) {
+    // The child is gone already (it read EOF or died): nothing to release.
   }
   close(hold[1]);
   if (child > 0) waitpid(child, nullptr, 0);
@@ -101,6 +116,11 @@ bool RemoveSandbox(const std::string& data_dir, const std::string& id, std::stri
     return false;
   }
   return true;
+}
+
+bool SandboxAlive(const std::string& data_dir, const std::string& id) {
+  struct statfs st;
+  return statfs((SandboxDir(data_dir, id) + "/net").c_str(), &st) == 0 && st.f_type == NSFS_MAGIC;
 }
 
 }  // namespace kubit::runtime::container

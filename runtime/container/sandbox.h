@@ -20,5 +20,9 @@ bool CreateSandbox(const std::string& data_dir, const std::string& id,
                    const std::string& hostname, SandboxPaths* out, std::string* error);
 // Unmounts the namespace files and removes the directory; missing is fine.
 bool RemoveSandbox(const std::string& data_dir, const std::string& id, std::string* error);
+// Whether the sandbox's namespaces still exist: its net file is a bind
+// mount of a namespace. After RemoveSandbox, killall or a reboot it is
+// not, though the directory may still be there.
+bool SandboxAlive(const std::string& data_dir, const std::string& id);
 
 }  // namespace kubit::runtime::container

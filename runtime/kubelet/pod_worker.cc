@@ -333,10 +333,14 @@ void PodWorker::Run() {
 bool PodWorker::EnsureSandbox(const Json& pod, std::string* error) {
   std::string sid = SandboxId(uid_);
   std::string dir = ctr::SandboxDir(deps_->data_dir, sid);
-  struct stat st;
-  if (stat((dir + "/net").c_str(), &st) != 0) {
+  if (!ctr::SandboxAlive(deps_->data_dir, sid)) {
+    // None yet, or one whose namespaces are gone (killall, a reboot): its
+    // leftover directory goes, and the pod's address is set up anew.
     ctr::SandboxPaths paths;
-    if (!ctr::CreateSandbox(deps_->data_dir, sid, PodHostname(pod), &paths, error)) return false;
+    if (!ctr::RemoveSandbox(deps_->data_dir, sid, error) ||
+        !ctr::CreateSandbox(deps_->data_dir, sid, PodHostname(pod), &paths, error))
+      return false;
+    pod_ip_.clear();
   }
   bool host_net = pod["spec"].value("hostNetwork", false);
   if (host_net) {

@@ -6,7 +6,7 @@
 # update reaches the running pod), an emptyDir shared by two containers,
 # readiness and liveness exec probes, a graceful delete running preStop,
 # and a pod that survives kill -9 of the server with its container
-# re-adopted. One server; the pods all start at once and are checked in turn.
+# re-adopted, and runs again after `kubit killall` and a start. One server; the pods all start at once and are checked in turn.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -169,6 +169,9 @@ apiVersion: v1
 kind: Pod
 metadata: {name: probes}
 spec:
+  # The live container's sleep ignores SIGTERM: its liveness restart would
+  # otherwise wait out the default 30 s grace period.
+  terminationGracePeriodSeconds: 1
   containers:
   - name: ready
     image: busybox:e2e
@@ -384,6 +387,14 @@ sleep 2
 assert_eq "$(jp hello '{.status.containerStatuses[0].containerID}')" "$hello_id" "same container"
 assert_eq "$(jp hello '{.status.containerStatuses[0].restartCount}')" "$restarts" "restartCount"
 assert_eq "$(grep -c 'hello from' "$(log_file hello main)")" 1 "hello started once"
+
+step "kubit killall with the server down: after the start the pod runs again, in a new sandbox"
+stop_server
+"$KUBIT" killall --data-dir "$data" >/dev/null 2>&1
+start_server "$data" ${cidr_flags[@]+"${cidr_flags[@]}"}
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+wait_for 30 "hello running again" field_is hello '{.status.containerStatuses[0].ready}' true
+assert_eq "$(jp hello '{.status.containerStatuses[0].restartCount}')" "$((restarts + 1))" "restartCount after killall"
 
 step "deleting pods removes their containers, sandboxes and files"
 k delete pod --all --grace-period=1 --wait=true --timeout=40s
