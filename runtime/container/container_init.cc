@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/container/overlay_mount.h"
 #include "runtime/container/process_setup.h"
 #include "runtime/container/secure_join.h"
 
@@ -142,15 +143,8 @@ bool Init::MakeMountsPrivate() {
 }
 
 bool Init::MountRootfs() {
-  std::string data;
-  // overlayfs wants the top layer first.
-  std::string lower;
-  for (auto it = spec_.layers.rbegin(); it != spec_.layers.rend(); ++it)
-    lower += (lower.empty() ? "" : ":") + *it;
-  data = "lowerdir=" + lower + ",upperdir=" + c_.container_dir + "/upper,workdir=" +
-         c_.container_dir + "/work";
-  if (mount("overlay", rootfs_.c_str(), "overlay", 0, data.c_str()) != 0)
-    return FailErrno("mount overlay (" + data + ") on " + rootfs_);
+  if (!MountOverlay(spec_.layers, c_.container_dir + "/upper", c_.container_dir + "/work", rootfs_, &error_))
+    return false;
   // pivot_root needs the new root to be a mount point of its own; the
   // overlay is one.
   return true;
