@@ -12,19 +12,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "runtime/container/device_filter.h"
+
 namespace kubit::runtime::container {
 namespace {
 
 // The v1 controllers kubit uses; cpu and cpuacct may be one mount (then
 // both names lead to the same directory, and doing things twice is harmless).
 constexpr const char* kV1Controllers[] = {"cpu", "cpuacct", "memory", "pids", "devices"};
-
-// Docker's default device allow-list (moby oci/devices, runc's
-// AllowedDevices): mknod of anything, use of the standard character devices.
-constexpr const char* kAllowedDevices[] = {
-    "c *:* m",    "b *:* m",    "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
-    "c 1:9 rwm",  "c 5:0 rwm",  "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
-};
 
 bool WriteFile(const std::string& path, const std::string& value, std::string* error) {
   int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -176,11 +171,24 @@ bool Cgroups::Create(const std::string& name, const Resources& r, bool privilege
         return false;
       size_t slash = name.find('/', start);
       path = root_ + "/" + name.substr(0, slash);
-      if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+      bool made = mkdir(path.c_str(), 0755) == 0;
+      if (!made && errno != EEXIST) {
         *error = "mkdir " + path + ": " + strerror(errno);
         return false;
       }
-      if (slash == std::string::npos) break;
+      if (slash == std::string::npos) {
+        // v2 has no devices.allow: an eBPF filter on the container's own
+        // cgroup, attached once, when the cgroup is made.
+        if (made && !privileged) {
+          std::vector<DeviceRule> rules;
+          for (const auto& text : DefaultDeviceRules()) {
+            DeviceRule rule;
+            if (ParseDeviceRule(text, &rule)) rules.push_back(rule);
+          }
+          if (!AttachDeviceFilter(path, rules, error)) return false;
+        }
+        break;
+      }
       start = slash + 1;
     }
     std::string dir = path;
@@ -232,7 +240,8 @@ bool Cgroups::Create(const std::string& name, const Resources& r, bool privilege
         return false;
     } else if (!strcmp(c, "devices") && !privileged) {
       if (!WriteFile(dir + "/devices.deny", "a", error)) return false;
-      for (const char* rule : kAllowedDevices)
+      // Docker's default allow-list (device_filter.h).
+      for (const auto& rule : DefaultDeviceRules())
         if (!WriteFile(dir + "/devices.allow", rule, error)) return false;
     }
   }
