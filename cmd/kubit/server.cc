@@ -22,9 +22,9 @@
 #include "core/client/leader_election.h"
 #include "core/controllers/controller_manager.h"
 #include "core/controllers/cron_schedule.h"
-#include "core/network/ingress_class.h"
 #include "core/network/ingress_proxy.h"
 #include "core/scheduler/scheduler.h"
+#include "manifests/bundled.h"
 #include "manifests/deployer.h"
 #include "net/ipam_ipv4.h"
 #include "net/vxlan_overlay.h"
@@ -309,22 +309,15 @@ int ServerCommand(const Args& args) {
   deploy_options.log = [](bool failed, const std::string& m) {
     Log(failed ? Level::kError : Level::kInfo, "deploy", m);
   };
+  // The packaged components' manifests first (--disable removes theirs).
+  if (!manifests::WriteBundledManifests(deploy_options.dir, disabled, &error)) {
+    Log(Level::kError, "server", "bundled manifests: " + error);
+    return 1;
+  }
   manifests::ManifestDeployer deployer(&deploy_client, deploy_options);
   if (!deployer.Start(&error)) {
     Log(Level::kError, "server", "auto-deploy manifests: " + error);
     return 1;
-  }
-
-  // Ingress: the bundled IngressClass "kubit", which makes every node run
-  // the ingress proxy, unless --disable traefik (which removes it).
-  {
-    client::Config ic = client::InProcessConfig(api.InProcessDialer("system:kubit-ingress", {"system:masters"}));
-    ic.user_agent = "kubit-server/" + ShortVersion();
-    client::Client ingress_client(ic);
-    bool off = std::find(disabled.begin(), disabled.end(), "traefik") != disabled.end();
-    client::Status s = off ? network::RemoveBundledIngressClass(&ingress_client)
-                           : network::EnsureIngressClass(&ingress_client);
-    if (!s.ok()) Log(Level::kError, "server", "IngressClass kubit: " + s.message());
   }
 
   // This board's own node: the same agent `kubit agent` runs, over the

@@ -4,11 +4,9 @@
 
 namespace kubit::network {
 
-using client::Json;
+using Json = nlohmann::json;
 
 namespace {
-
-const client::Resource kIngressClasses{"networking.k8s.io", "v1", "ingressclasses"};
 
 std::string Annotation(const Json& obj, const char* key) {
   const Json* a = obj.contains("metadata") ? &obj["metadata"] : nullptr;
@@ -36,35 +34,6 @@ bool ServedByKubit(const Json& ingress, const Json* kubit_class) {
   if (!kubit_class) return false;
   std::string cls = IngressClassOf(ingress);
   return cls == kIngressClass || (cls.empty() && IsDefaultIngressClass(*kubit_class));
-}
-
-client::Status EnsureIngressClass(client::Client* client) {
-  Json existing;
-  client::Status s = client->Get(kIngressClasses, "", kIngressClass, &existing);
-  if (!s.IsNotFound()) return s;
-  Json cls = {{"apiVersion", "networking.k8s.io/v1"},
-              {"kind", "IngressClass"},
-              {"metadata",
-               {{"name", kIngressClass},
-                {"labels", {{kBundledLabel, "true"}}},
-                {"annotations", {{kDefaultClassAnnotation, "true"}}}}},
-              {"spec", {{"controller", kIngressController}}}};
-  s = client->Create(kIngressClasses, "", cls);
-  return s.IsAlreadyExists() ? client::Status() : s;
-}
-
-client::Status RemoveBundledIngressClass(client::Client* client) {
-  Json existing;
-  client::Status s = client->Get(kIngressClasses, "", kIngressClass, &existing);
-  if (s.IsNotFound()) return client::Status();
-  if (!s.ok()) return s;
-  const Json& meta = existing["metadata"];
-  if (!meta.contains("labels") || !meta["labels"].is_object() || meta["labels"].value(kBundledLabel, "") != "true")
-    return client::Status();
-  client::DeleteOptions o;
-  o.precondition_uid = meta.value("uid", "");
-  s = client->Delete(kIngressClasses, "", kIngressClass, o);
-  return s.IsNotFound() || s.IsConflict() ? client::Status() : s;
 }
 
 }  // namespace kubit::network

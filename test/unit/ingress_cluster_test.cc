@@ -76,6 +76,16 @@ Json PathTo(const std::string& path, const std::string& type, const std::string&
   return {{"path", path}, {"pathType", type}, {"backend", {{"service", {{"name", svc}, {"port", port}}}}}};
 }
 
+// IngressClass "kubit" as the bundled manifest (manifests/bundled.cc)
+// makes it: the default class, kubit's controller.
+bool CreateKubitClass(client::Client* c) {
+  Json cls = {{"apiVersion", "networking.k8s.io/v1"},
+              {"kind", "IngressClass"},
+              {"metadata", {{"name", kIngressClass}, {"annotations", {{kDefaultClassAnnotation, "true"}}}}},
+              {"spec", {{"controller", kIngressController}}}};
+  return c->Create(kIngressClasses, "", cls).ok();
+}
+
 Json TlsSecret(const std::string& name, const std::string& cert, const std::string& key) {
   return {{"apiVersion", "v1"},
           {"kind", "Secret"},
@@ -158,32 +168,11 @@ TEST_CASE("ingress cluster: class kubit by name, annotation, or as the default c
   CHECK_FALSE(ServedByKubit(named, nullptr));  // no class, no proxy
 }
 
-TEST_CASE("ingress cluster: the bundled class is made once, and removed only when it is the bundled one") {
-  test::TestCluster cluster;
-  auto admin = cluster.InProcess();
-  REQUIRE(EnsureIngressClass(admin.get()).ok());
-  Json cls;
-  REQUIRE(admin->Get(kIngressClasses, "", "kubit", &cls).ok());
-  CHECK(cls["spec"]["controller"] == kIngressController);
-  CHECK(IsDefaultIngressClass(cls));
-  REQUIRE(EnsureIngressClass(admin.get()).ok());  // present: left alone
-  REQUIRE(RemoveBundledIngressClass(admin.get()).ok());
-  CHECK(admin->Get(kIngressClasses, "", "kubit", &cls).IsNotFound());
-  // A user's own class of that name stays.
-  Json mine = {{"apiVersion", "networking.k8s.io/v1"},
-               {"kind", "IngressClass"},
-               {"metadata", {{"name", "kubit"}}},
-               {"spec", {{"controller", kIngressController}}}};
-  REQUIRE(admin->Create(kIngressClasses, "", mine).ok());
-  REQUIRE(RemoveBundledIngressClass(admin.get()).ok());
-  CHECK(admin->Get(kIngressClasses, "", "kubit", &cls).ok());
-}
-
 TEST_CASE("ingress cluster: a node gets only the TLS Secrets of Ingresses of class kubit") {
   test::TestCluster cluster;
   auto admin = cluster.InProcess();
   auto node = cluster.InProcess("system:node:n1", {"system:nodes"});
-  REQUIRE(EnsureIngressClass(admin.get()).ok());
+  REQUIRE(CreateKubitClass(admin.get()));
   for (const char* name : {"tls-kubit", "tls-other", "tls-default", "unrelated"})
     REQUIRE(admin->Create(kSecrets, "default", TlsSecret(name, "C", "K")).ok());
   Json named = Ingress("named", {{"ingressClassName", "kubit"}, {"tls", {{{"secretName", "tls-kubit"}}}}});
@@ -210,7 +199,7 @@ TEST_CASE("ingress cluster: a node gets only the TLS Secrets of Ingresses of cla
 TEST_CASE("ingress cluster: the status controller lists the Ready nodes' InternalIPs") {
   test::TestCluster cluster;
   auto admin = cluster.InProcess();
-  REQUIRE(EnsureIngressClass(admin.get()).ok());
+  REQUIRE(CreateKubitClass(admin.get()));
   auto make_node = [&](const std::string& name, const std::string& ip, const std::string& ready) {
     Json n = {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", name}}}};
     Json created;
@@ -287,7 +276,7 @@ TEST_CASE("ingress cluster: a node's proxy serves while IngressClass kubit exist
   int http = 0, https = 0;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK_FALSE(proxy.Serving(&http, &https));  // no class yet
-  REQUIRE(EnsureIngressClass(admin.get()).ok());
+  REQUIRE(CreateKubitClass(admin.get()));
   REQUIRE(Eventually([&] { return proxy.Serving(&http, &https); }));
   net::HttpClient c;
   auto get = [&](const std::string& host, const std::string& path) {

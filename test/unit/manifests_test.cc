@@ -3,10 +3,16 @@
 // of file names, Addon objects both ways.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "manifests/addon.h"
 #include "manifests/apply.h"
+#include "manifests/bundled.h"
+#include "test/unit/temp_dir.h"
 
 namespace {
 
@@ -87,6 +93,41 @@ TEST_CASE("manifests: an Addon object and back") {
   CHECK(back.objects == a.objects);
   a.checksum.clear();
   CHECK_FALSE(AddonObject(a)["spec"].contains("checksum"));
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_CASE("manifests: the bundled manifests are written, removed when disabled, left alone beside a .skip") {
+  kubit::test::TempDir dir;
+  std::string m = dir.File("manifests"), error;
+  REQUIRE(kubit::manifests::WriteBundledManifests(m, {}, &error));
+  std::string traefik = Slurp(m + "/traefik.yaml");
+  CHECK(traefik.find("kind: IngressClass") != std::string::npos);
+  std::vector<Json> objects;
+  REQUIRE(ParseManifest(traefik, &objects, &error));  // every bundled file is a good manifest
+  for (const auto& b : kubit::manifests::BundledManifests()) CHECK(ParseManifest(b.text, &objects, &error));
+  // Unchanged: not written again.
+  struct stat before, after;
+  REQUIRE(stat((m + "/traefik.yaml").c_str(), &before) == 0);
+  REQUIRE(kubit::manifests::WriteBundledManifests(m, {}, &error));
+  REQUIRE(stat((m + "/traefik.yaml").c_str(), &after) == 0);
+  CHECK(before.st_ino == after.st_ino);
+  // A user's edit beside a .skip stays; without one, it is put back.
+  std::ofstream(m + "/traefik.yaml") << "# mine\n";
+  std::ofstream(m + "/traefik.yaml.skip");
+  REQUIRE(kubit::manifests::WriteBundledManifests(m, {}, &error));
+  CHECK(Slurp(m + "/traefik.yaml") == "# mine\n");
+  REQUIRE(unlink((m + "/traefik.yaml.skip").c_str()) == 0);
+  REQUIRE(kubit::manifests::WriteBundledManifests(m, {}, &error));
+  CHECK(Slurp(m + "/traefik.yaml") == traefik);
+  // --disable traefik: the file goes (and the deployer deletes its objects).
+  REQUIRE(kubit::manifests::WriteBundledManifests(m, {"traefik"}, &error));
+  CHECK(access((m + "/traefik.yaml").c_str(), F_OK) != 0);
 }
 
 }  // namespace

@@ -1,0 +1,82 @@
+#include "manifests/bundled.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace kubit::manifests {
+
+namespace {
+
+// The ingress proxy every node runs while this class exists (k3s ships
+// Traefik's).
+std::string Traefik() {
+  return R"(apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: kubit
+  annotations:
+    ingressclass.kubernetes.io/is-default-class: "true"
+spec:
+  controller: kubit.io/ingress
+)";
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+bool WriteAtomically(const std::string& path, const std::string& text, std::string* error) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  if (fd >= 0) close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "write " + path + ": " + strerror(errno);
+    unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<BundledManifest> BundledManifests() {
+  return {{"traefik", Traefik()}};
+}
+
+bool WriteBundledManifests(const std::string& dir, const std::vector<std::string>& disabled, std::string* error) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    *error = "mkdir " + dir + ": " + strerror(errno);
+    return false;
+  }
+  for (const auto& m : BundledManifests()) {
+    std::string path = dir + "/" + m.name + ".yaml";
+    if (std::find(disabled.begin(), disabled.end(), m.name) != disabled.end()) {
+      if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+        *error = "remove " + path + ": " + strerror(errno);
+        return false;
+      }
+      continue;
+    }
+    struct stat st;
+    if (stat((path + ".skip").c_str(), &st) == 0) continue;
+    std::string current;
+    if (ReadFile(path, &current) && current == m.text) continue;
+    if (!WriteAtomically(path, m.text, error)) return false;
+  }
+  return true;
+}
+
+}  // namespace kubit::manifests
