@@ -37,6 +37,7 @@ class FieldSelector {
   // involvedObject.kind, ...); a missing field reads as "".
   bool Matches(const nlohmann::json& object) const;
   bool empty() const { return reqs_.empty(); }
+  size_t size() const { return reqs_.size(); }
   // The value required for `field` by an "=" term, if any.
   bool Exact(const std::string& field, std::string* value) const;
 

@@ -21,6 +21,7 @@
 #include "core/apiserver/admission.h"
 #include "core/apiserver/api_error.h"
 #include "core/apiserver/responses.h"
+#include "core/apiserver/stored_json.h"
 #include "net/http_server.h"
 
 namespace kubit::apiserver {
@@ -289,6 +290,16 @@ bool Matches(const Json& o, const api::LabelSelector& ls, const api::FieldSelect
   return ls.Matches(meta.contains("labels") ? meta["labels"] : Json()) && fs.Matches(o);
 }
 
+// Whether objects can be served as stored (stored_json.h): no version to
+// convert, and no selector but the name, which the key holds.
+bool ServeAsStored(const ResourceType& t, const api::LabelSelector& ls, const api::FieldSelector& fs) {
+  std::string name;
+  return !api::StoredInOtherVersion(t) && ls.empty() &&
+         (fs.empty() || (fs.size() == 1 && fs.Exact("metadata.name", &name)));
+}
+
+std::string NameOfKey(const std::string& key) { return key.substr(key.rfind('/') + 1); }
+
 void List(Call& c) {
   api::LabelSelector ls;
   api::FieldSelector fs;
@@ -302,11 +313,17 @@ void List(Call& c) {
   if (!rv.empty() && rv != "0" && c.req.Param("resourceVersionMatch") == "Exact")
     lo.revision = std::atoll(rv.c_str());
   // Filtering happens after reading, so read pages until `limit` items match.
+  // Without a table or a selector to evaluate, items go out as stored.
+  const bool as_stored = !WantsTable(c.req) && ServeAsStored(c.type, ls, fs);
+  std::string only_name;
+  fs.Exact("metadata.name", &only_name);
+  std::string raw_items;
+  int64_t raw_count = 0;
   std::vector<Json> items;
   std::string next;
   store::Revision at = 0;
   for (;;) {
-    lo.limit = limit > 0 ? std::max<int64_t>(limit - static_cast<int64_t>(items.size()), 1) : 0;
+    lo.limit = limit > 0 ? std::max<int64_t>(limit - static_cast<int64_t>(items.size()) - raw_count, 1) : 0;
     store::ListResult r;
     store::Status s = c.state->List(c.list_prefix(), lo, &r);
     if (s.IsGone() && !lo.continue_token.empty()) {
@@ -323,11 +340,24 @@ void List(Call& c) {
     if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, ""));
     at = r.revision;
     for (const auto& kv : r.items) {
+      if (as_stored) {
+        if (!only_name.empty() && NameOfKey(kv->key) != only_name) continue;
+        std::string raw;
+        if (!SpliceResourceVersion(kv->value, kv->mod_revision, &raw, true)) {
+          Json o = DecodeAs(c.type, *kv);
+          o.erase("apiVersion");
+          o.erase("kind");
+          raw = o.dump();
+        }
+        raw_items += (raw_count++ ? "," : "") + raw;
+        continue;
+      }
       Json o = DecodeAs(c.type, *kv);
       if (Matches(o, ls, fs)) items.push_back(std::move(o));
     }
     next = r.continue_token;
-    if (next.empty() || (limit > 0 && static_cast<int64_t>(items.size()) >= limit)) break;
+    int64_t matched = static_cast<int64_t>(items.size()) + raw_count;
+    if (next.empty() || (limit > 0 && matched >= limit)) break;
     lo.continue_token = next;
     lo.revision = 0;
   }
@@ -337,6 +367,12 @@ void List(Call& c) {
     Json t = api::ToTable(c.type, items, c.req.Param("includeObject"));
     t["metadata"] = meta;
     return SendJson(c.resp, 200, t);
+  }
+  if (as_stored) {
+    c.resp.SetHeader("Content-Type", "application/json");
+    c.resp.Send(200, "{\"apiVersion\":" + Json(c.type.api_version()).dump() + ",\"items\":[" + raw_items +
+                         "],\"kind\":" + Json(c.type.list_kind()).dump() + ",\"metadata\":" + meta.dump() + "}");
+    return;
   }
   Json list = {{"kind", c.type.list_kind()}, {"apiVersion", c.type.api_version()},
                {"metadata", meta}, {"items", Json::array()}};
@@ -840,6 +876,16 @@ void Watch(Call& c) {
     return (only_name.empty() || o["metadata"].value("name", "") == only_name) && Matches(o, ls, fs);
   };
 
+  // Without a selector to evaluate or a version to convert, events go out
+  // as stored: no watcher parses what it only passes on.
+  const bool as_stored = ServeAsStored(c.type, ls, fs);
+  auto event_as_stored = [&](const char* type, const store::KeyValue& kv, store::Revision rev, std::string* out) {
+    std::string obj;
+    if (!SpliceResourceVersion(kv.value, rev, &obj)) return false;
+    *out = std::string("{\"type\":\"") + type + "\",\"object\":" + obj + "}\n";
+    return true;
+  };
+
   std::vector<std::string> initial;
   store::Revision start = 0;
   if (rv.empty() || rv == "0") {
@@ -848,6 +894,12 @@ void Watch(Call& c) {
     store::Status s = c.state->List(prefix, {}, &r);
     if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, ""));
     for (const auto& kv : r.items) {
+      std::string line;
+      if (as_stored && !only_name.empty() && NameOfKey(kv->key) != only_name) continue;
+      if (as_stored && event_as_stored("ADDED", *kv, kv->mod_revision, &line)) {
+        initial.push_back(std::move(line));
+        continue;
+      }
       Json o = DecodeAs(c.type, *kv);
       if (wanted(o)) initial.push_back(Json({{"type", "ADDED"}, {"object", o}}).dump() + "\n");
     }
@@ -883,6 +935,18 @@ void Watch(Call& c) {
     }
     for (const auto& ev : events) {
       last = ev->revision();
+      if (as_stored) {
+        if (!only_name.empty() && NameOfKey(ev->kv->key) != only_name) continue;
+        std::string line;
+        bool deleted = ev->type == store::Event::Type::kDeleted;
+        const char* type = deleted ? "DELETED" : ev->type == store::Event::Type::kModified && ev->prev ? "MODIFIED" : "ADDED";
+        if (deleted && !ev->prev) continue;
+        if (event_as_stored(type, deleted ? *ev->prev : *ev->kv, deleted ? ev->revision() : ev->kv->mod_revision,
+                            &line)) {
+          if (!c.resp.Write(line)) return;
+          continue;
+        }
+      }
       // An object that moved into or out of the selection is ADDED or DELETED for this watch.
       Json now = ev->type == store::Event::Type::kDeleted ? Json() : DecodeAs(c.type, *ev->kv);
       Json before = ev->prev ? DecodeAs(c.type, *ev->prev) : Json();
