@@ -88,6 +88,7 @@ struct WatchStream::Impl {
   mutable std::mutex mu;
   std::condition_variable cv;
   std::deque<WatchEvent> events;
+  std::function<void(Json& object)> transform;
   bool accepted = false;  // the server answered 200
   bool done = false;
   bool stopped = false;
@@ -124,7 +125,9 @@ struct WatchStream::Impl {
           end = Status::Transport("malformed watch event");
           return false;
         }
-        WatchEvent ev{j["type"].get<std::string>(), std::make_shared<const Json>(std::move(j["object"]))};
+        std::string type = j["type"].get<std::string>();
+        if (transform && type != "ERROR" && type != "BOOKMARK" && j["object"].is_object()) transform(j["object"]);
+        WatchEvent ev{type, std::make_shared<const Json>(std::move(j["object"]))};
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return events.size() < kWatchQueueLimit || stopped; });
         if (stopped) return false;
@@ -241,6 +244,9 @@ Status Client::List(const Resource& r, const std::string& ns, const ListOptions&
     }
     if (!s.ok()) return s;
     if (!page.is_object()) return Status::Transport("GET " + path + ": the list is not an object");
+    if (opts.transform && page["items"].is_array())
+      for (auto& item : page["items"])
+        if (item.is_object()) opts.transform(item);
     if (result.is_null()) {
       result = page;
       if (!result["items"].is_array()) result["items"] = Json::array();
@@ -344,6 +350,7 @@ Status Client::Watch(const Resource& r, const std::string& ns, const ListOptions
   req.read_timeout_ms = opts.timeout_seconds > 0 ? static_cast<int>((opts.timeout_seconds + 60) * 1000) : 0;
   auto impl = std::make_shared<WatchStream::Impl>();
   impl->http = http_;
+  impl->transform = opts.transform;
   WatchStream::Impl* raw = impl.get();
   impl->reader = std::thread([raw, req] { raw->Read(req); });
   std::unique_ptr<WatchStream> stream(new WatchStream(impl));

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -42,6 +43,10 @@ struct ListOptions {
   // Watch only.
   bool allow_watch_bookmarks = false;
   int64_t timeout_seconds = 0;  // 0: the server's choice
+  // Applied to every object of a List's items and of watch events before
+  // they are handed out (client-go's informer transform: caches keep only
+  // what their controllers read).
+  std::function<void(Json& object)> transform;
 };
 
 struct WriteOptions {

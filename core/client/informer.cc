@@ -34,8 +34,14 @@ void SplitKey(const std::string& key, std::string* ns, std::string* name) {
   *name = slash == std::string::npos ? key : key.substr(slash + 1);
 }
 
+void StripManagedFields(Json& object) {
+  auto meta = object.find("metadata");
+  if (meta != object.end() && meta->is_object()) meta->erase("managedFields");
+}
+
 Informer::Informer(Client* client, Resource resource, InformerOptions options)
     : client_(client), resource_(std::move(resource)), opts_(std::move(options)) {
+  if (!opts_.selection.transform) opts_.selection.transform = StripManagedFields;
   index_funcs_[kNamespaceIndex] = [](const Json& o) {
     return std::vector<std::string>{MetaString(o, "namespace")};
   };

@@ -45,9 +45,15 @@ using IndexFunc = std::function<std::vector<std::string>(const Json& obj)>;
 // The index every informer has: by metadata.namespace.
 inline constexpr const char* kNamespaceIndex = "namespace";
 
+// An informer's default transform: drops metadata.managedFields.
+void StripManagedFields(Json& object);
+
 struct InformerOptions {
   std::string ns;         // empty: every namespace
-  ListOptions selection;  // label_selector, field_selector
+  // label_selector, field_selector; selection.transform defaults to
+  // StripManagedFields (no controller reads them; they are most of a
+  // small object's bytes, as kube-controller-manager's informers drop them).
+  ListOptions selection;
   // Failures of list and watch, for the log.
   std::function<void(const std::string& message)> log;
   std::chrono::milliseconds initial_backoff{800};

@@ -201,3 +201,38 @@ TEST_CASE("client informer: re-list after 410 Gone, with tombstones for what was
 }
 
 }  // namespace kubit::client
+
+namespace kubit::client {
+namespace {
+
+TEST_CASE("client informer: cached objects carry no managedFields; a transform of one's own replaces the default") {
+  test::TestCluster cluster;
+  auto c = cluster.InProcess();
+  REQUIRE(c->Create(kConfigMaps, "default", ConfigMap("mf", "web")).ok());
+  Json served;
+  REQUIRE(c->Get(kConfigMaps, "default", "mf", &served).ok());
+  REQUIRE(served["metadata"].contains("managedFields"));  // the server keeps them
+  Informer inf(c.get(), kConfigMaps);
+  inf.Start();
+  REQUIRE(inf.WaitForSync(kDeadline));
+  CHECK_FALSE((*inf.Get("default", "mf"))["metadata"].contains("managedFields"));
+  // Watch events too.
+  Recorder rec;
+  inf.AddHandler(rec.Handlers());
+  REQUIRE(c->Create(kConfigMaps, "default", ConfigMap("mf2", "web")).ok());
+  REQUIRE(rec.WaitFor("add default/mf2"));
+  CHECK_FALSE((*inf.Get("default", "mf2"))["metadata"].contains("managedFields"));
+  inf.Stop();
+
+  InformerOptions keep;
+  keep.selection.transform = [](Json& o) { o["metadata"]["labels"]["seen"] = "yes"; };
+  Informer mine(c.get(), kConfigMaps, keep);
+  mine.Start();
+  REQUIRE(mine.WaitForSync(kDeadline));
+  const Json& cached = *mine.Get("default", "mf");
+  CHECK(cached["metadata"].contains("managedFields"));
+  CHECK(cached["metadata"]["labels"]["seen"] == "yes");
+}
+
+}  // namespace
+}  // namespace kubit::client
