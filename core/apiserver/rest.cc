@@ -447,8 +447,16 @@ void CreateObject(Call& c, Json o) {
   if (c.dry_run()) return SendJson(c.resp, 201, o);
   store::KeyValue kv;
   o["metadata"].erase("resourceVersion");
-  store::Status s = c.state->Create(c.key(name), EncodeAs(c.type, o), {}, &kv);
+  std::string stored = EncodeAs(c.type, o);
+  store::Status s = c.state->Create(c.key(name), stored, {}, &kv);
   if (!s.ok()) return SendError(c.resp, ApiError::FromStore(s, c.type, name));
+  // The answer is what was stored, with its version (no second encoding).
+  std::string answer;
+  if (!api::StoredInOtherVersion(c.type) && SpliceResourceVersion(stored, kv.mod_revision, &answer)) {
+    c.resp.SetHeader("Content-Type", "application/json");
+    c.resp.Send(201, answer);
+    return;
+  }
   SendJson(c.resp, 201, WithVersion(std::move(o), kv.mod_revision));
 }
 
