@@ -11,6 +11,8 @@
 // prints as that default would.
 #include "core/api/printers.h"
 
+#include "core/api/uint128.h"
+
 #include "core/api/custom_resources.h"
 
 #include <time.h>
@@ -217,8 +219,12 @@ int64_t SecondsBetween(const Instant& from, const Instant& to) {
   const Instant zero_time = {false, DaysFromCivil(1, 1, 1) * 86400, 0};
   const Instant& a = from.zero ? zero_time : from;
   const Instant& b = to.zero ? zero_time : to;
-  __int128 ns = static_cast<__int128>(b.sec - a.sec) * 1000000000 + (b.nsec - a.nsec);
-  return static_cast<int64_t>(ns / 1000000000);
+  // (sec * 1e9 + nsec) / 1e9 truncated toward zero, without a 128-bit type.
+  int64_t sec = b.sec - a.sec;
+  int64_t nsec = static_cast<int64_t>(b.nsec) - a.nsec;  // within (-1e9, 1e9)
+  if (sec > 0 && nsec < 0) return sec - 1;
+  if (sec < 0 && nsec > 0) return sec + 1;
+  return sec;
 }
 
 // Upstream's translateTimestampSince: "<unknown>" for the zero time.
@@ -252,8 +258,8 @@ std::string Rfc3339(const Instant& t) {
 // ("1024Mi" -> "1Gi", "0.5" -> "500m", "1500m" -> "1500m"). Input that does
 // not parse is returned unchanged.
 std::string CanonicalQuantity(const std::string& in) {
-  using I128 = __int128;
-  const I128 kLimit = static_cast<I128>(1) << 100;
+  using I128 = Uint128;
+  const I128 kLimit = Uint128::Pow2(100);
   size_t pos = 0;
   bool negative = false;
   if (pos < in.size() && (in[pos] == '+' || in[pos] == '-')) negative = in[pos++] == '-';
@@ -319,7 +325,7 @@ std::string CanonicalQuantity(const std::string& in) {
   auto to_string = [](I128 v) {
     std::string s;
     do {
-      s += static_cast<char>('0' + static_cast<int>(v % 10));
+      s += static_cast<char>('0' + static_cast<int>((v % 10).low64()));
       v /= 10;
     } while (v > 0);
     std::reverse(s.begin(), s.end());
