@@ -174,6 +174,18 @@ bool SetLink(netlink::Socket* s, const Link& link, int master, bool up, std::str
   return s->Request(&m, "RTM_NEWLINK set " + link.name, nullptr, error);
 }
 
+bool SetBridgePortHairpin(netlink::Socket* s, const Link& port, std::string* error) {
+  Message m(RTM_SETLINK, 0);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_BRIDGE;
+  ifi.ifi_index = port.index;
+  m.PutHeader(&ifi, sizeof(ifi));
+  size_t info = m.BeginNested(IFLA_PROTINFO);
+  m.PutU8(IFLA_BRPORT_MODE, 1);
+  m.EndNested(info);
+  return s->Request(&m, "RTM_SETLINK hairpin " + port.name, nullptr, error);
+}
+
 bool DeleteLink(netlink::Socket* s, const std::string& name, std::string* error) {
   Message m(RTM_DELLINK, 0);
   PutIfinfo(&m, 0, 0, 0);

@@ -43,6 +43,10 @@ bool EnsureBridge(netlink::Socket* s, const std::string& name, int mtu, const st
 bool CreateVeth(netlink::Socket* s, const std::string& name, const std::string& peer_name,
                 const std::string& peer_netns_path, int mtu, std::string* error);
 bool SetLink(netlink::Socket* s, const Link& link, int master, bool up, std::string* error);
+// Lets a bridge port send frames back out where they came in (hairpin
+// mode): a pod reaching itself through a Service, when bridged traffic
+// passes netfilter, is DNAT'ed on the bridge and bridged back to its own port.
+bool SetBridgePortHairpin(netlink::Socket* s, const Link& port, std::string* error);
 // A link that is already gone is fine.
 bool DeleteLink(netlink::Socket* s, const std::string& name, std::string* error);
 // Adds ip/prefix_len; an address already there is fine.

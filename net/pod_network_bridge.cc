@@ -253,7 +253,9 @@ bool BridgePodNetwork::SetupLocked(const std::string& id, const std::string& net
       return false;
     }
   }
-  if (!rtnl::SetLink(&route_, host, bridge_.index, true, error)) return false;
+  if (!rtnl::SetLink(&route_, host, bridge_.index, true, error) ||
+      !rtnl::SetBridgePortHairpin(&route_, host, error))
+    return false;
   return ConfigurePodSide(netns_path, ip, error);
 }
 
