@@ -28,6 +28,34 @@ spec:
 )";
 }
 
+// The cluster DNS: no Deployment, as every node answers on the Service's
+// address itself (core/network/dns_node.h, which looks for the node-local
+// annotation); the Service publishes the address as k3s's coredns.yaml does.
+std::string CoreDns(const BundledOptions& o) {
+  return R"(apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns
+  namespace: kube-system
+  labels:
+    k8s-app: kube-dns
+    kubernetes.io/cluster-service: "true"
+    kubernetes.io/name: CoreDNS
+  annotations:
+    kubit.io/node-local: "true"
+spec:
+  clusterIP: )" + o.cluster_dns + R"(
+  clusterIPs: [)" + o.cluster_dns + R"(]
+  ports:
+  - name: dns
+    port: 53
+    protocol: UDP
+  - name: dns-tcp
+    port: 53
+    protocol: TCP
+)";
+}
+
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -52,16 +80,17 @@ bool WriteAtomically(const std::string& path, const std::string& text, std::stri
 
 }  // namespace
 
-std::vector<BundledManifest> BundledManifests() {
-  return {{"traefik", Traefik()}};
+std::vector<BundledManifest> BundledManifests(const BundledOptions& options) {
+  return {{"coredns", CoreDns(options)}, {"traefik", Traefik()}};
 }
 
-bool WriteBundledManifests(const std::string& dir, const std::vector<std::string>& disabled, std::string* error) {
+bool WriteBundledManifests(const std::string& dir, const std::vector<std::string>& disabled, std::string* error,
+                           const BundledOptions& options) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     *error = "mkdir " + dir + ": " + strerror(errno);
     return false;
   }
-  for (const auto& m : BundledManifests()) {
+  for (const auto& m : BundledManifests(options)) {
     std::string path = dir + "/" + m.name + ".yaml";
     if (std::find(disabled.begin(), disabled.end(), m.name) != disabled.end()) {
       if (unlink(path.c_str()) != 0 && errno != ENOENT) {

@@ -16,10 +16,16 @@ struct BundledManifest {
   std::string text;
 };
 
-std::vector<BundledManifest> BundledManifests();
+// What the manifests depend on: the server's flags.
+struct BundledOptions {
+  std::string cluster_dns = "10.43.0.10";  // the kube-dns Service's ClusterIP (--cluster-dns)
+};
+
+std::vector<BundledManifest> BundledManifests(const BundledOptions& options = {});
 
 // Writes (atomically, only when the text differs) or removes each bundled
 // manifest in `dir`. False with *error for a file that cannot be written.
-bool WriteBundledManifests(const std::string& dir, const std::vector<std::string>& disabled, std::string* error);
+bool WriteBundledManifests(const std::string& dir, const std::vector<std::string>& disabled, std::string* error,
+                           const BundledOptions& options = {});
 
 }  // namespace kubit::manifests

@@ -20,7 +20,9 @@
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
 #include "core/client/client.h"
+#include "core/network/dns_node.h"
 #include "core/network/ingress_proxy.h"
+#include "net/dns_resolv_conf.h"
 #include "net/vxlan_overlay.h"
 #include "runtime/kubelet/join.h"
 #include "runtime/kubelet/node_images.h"
@@ -79,6 +81,10 @@ void AgentFlags::Register(FlagSet* flags) {
   flags->String("private-registry", &private_registry,
                 "Private registry configuration file (k3s's registries.yaml format)");
   flags->String("cluster-dns", &cluster_dns, "Cluster DNS address pods resolve names with");
+  flags->String("resolv-conf", &resolv_conf,
+                "Resolver file whose nameservers the cluster DNS forwards other names to and pods of "
+                "dnsPolicy Default use (default: /etc/resolv.conf, or /run/systemd/resolve/resolv.conf "
+                "when the former names only loopback resolvers)");
   flags->Int("ingress-http-port", &ingress_http_port, "Port the ingress proxy serves HTTP on");
   flags->Int("ingress-https-port", &ingress_https_port, "Port the ingress proxy serves HTTPS on");
 }
@@ -141,6 +147,7 @@ kubelet::PodManagerOptions AgentFlags::PodOptionsFor(const std::string& data_dir
   o.host_ip = ip;
   o.private_registry = private_registry;
   o.dns.cluster_dns = cluster_dns;
+  o.dns.resolv_conf = net::NodeResolvConf(resolv_conf);
   o.log = [](const std::string& m) { Log(Level::kInfo, "kubelet", m); };
   return o;
 }
@@ -150,6 +157,14 @@ network::IngressProxyOptions AgentFlags::IngressOptions() const {
   o.proxy.http_port = static_cast<int>(ingress_http_port);
   o.proxy.https_port = static_cast<int>(ingress_https_port);
   o.proxy.log = [](const std::string& m) { Log(Level::kWarn, "network", "ingress proxy: " + m); };
+  o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
+  return o;
+}
+
+network::NodeDnsOptions AgentFlags::DnsOptionsFor(const std::string& data_dir) const {
+  network::NodeDnsOptions o;
+  o.data_dir = data_dir;
+  o.resolv_conf = resolv_conf;
   o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
   return o;
 }
@@ -253,6 +268,9 @@ int AgentCommand(const Args& args) {
   tunnel.Start();
   network::IngressProxy ingress(&client, agent.IngressOptions());
   ingress.Start();
+  // Cluster DNS: this board answers on the kube-dns Service's address itself.
+  network::NodeDns dns(&client, agent.DnsOptionsFor(data_dir));
+  dns.Start();
   // Pods on other boards, through the vxlan overlay.
   network::OverlayController overlay(&client, agent.OverlayOptionsFor(data_dir, node_ips[0], network.flannel_backend));
   if (network.flannel_backend != "none") overlay.Start();
@@ -262,6 +280,7 @@ int AgentCommand(const Args& args) {
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
   overlay.Stop();
+  dns.Stop();
   ingress.Stop();
   tunnel.Stop();
   pods.Stop();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmd/kubit/flags.h"
+#include "core/network/dns_node.h"
 #include "core/network/ingress_proxy.h"
 #include "core/network/overlay_controller.h"
 #include "runtime/kubelet/node_status.h"
@@ -18,6 +19,7 @@ struct AgentFlags {
   std::vector<std::string> node_labels, node_taints;
   std::string private_registry;
   std::string cluster_dns = "10.43.0.10";
+  std::string resolv_conf;  // --resolv-conf
   int64_t ingress_http_port = 80, ingress_https_port = 443;
 
   void Register(FlagSet* flags);
@@ -26,6 +28,8 @@ struct AgentFlags {
   kubelet::NodeOptions NodeOptionsFor(const std::string& data_dir, const std::vector<std::string>& ips,
                                       bool control_plane) const;
   network::IngressProxyOptions IngressOptions() const;
+  // The node's part of the cluster DNS.
+  network::NodeDnsOptions DnsOptionsFor(const std::string& data_dir) const;
   // The pod network between this node and the others (--flannel-backend
   // vxlan or host-gw), from this node's `node_ip`.
   network::OverlayOptions OverlayOptionsFor(const std::string& data_dir, const std::string& node_ip,

@@ -22,6 +22,7 @@
 #include "core/client/leader_election.h"
 #include "core/controllers/controller_manager.h"
 #include "core/controllers/cron_schedule.h"
+#include "core/network/dns_node.h"
 #include "core/network/ingress_proxy.h"
 #include "core/scheduler/scheduler.h"
 #include "manifests/bundled.h"
@@ -310,7 +311,9 @@ int ServerCommand(const Args& args) {
     Log(failed ? Level::kError : Level::kInfo, "deploy", m);
   };
   // The packaged components' manifests first (--disable removes theirs).
-  if (!manifests::WriteBundledManifests(deploy_options.dir, disabled, &error)) {
+  manifests::BundledOptions bundled;
+  bundled.cluster_dns = agent.cluster_dns;
+  if (!manifests::WriteBundledManifests(deploy_options.dir, disabled, &error, bundled)) {
     Log(Level::kError, "server", "bundled manifests: " + error);
     return 1;
   }
@@ -328,6 +331,7 @@ int ServerCommand(const Args& args) {
   std::unique_ptr<kubelet::StreamServer> streams;
   std::unique_ptr<kubelet::TunnelClient> tunnel;
   std::unique_ptr<network::IngressProxy> ingress;
+  std::unique_ptr<network::NodeDns> dns;
   std::unique_ptr<network::OverlayController> overlay;
   if (!disable_agent) {
     client::Config nc = client::InProcessConfig(
@@ -353,6 +357,9 @@ int ServerCommand(const Args& args) {
     tunnel->Start();
     ingress = std::make_unique<network::IngressProxy>(node_client.get(), agent.IngressOptions());
     ingress->Start();
+    // Cluster DNS: this node answers on the kube-dns Service's address itself.
+    dns = std::make_unique<network::NodeDns>(node_client.get(), agent.DnsOptionsFor(data_dir));
+    dns->Start();
     if (flannel_backend != "none") {
       overlay = std::make_unique<network::OverlayController>(
           node_client.get(), agent.OverlayOptionsFor(data_dir, ao.rest.advertise_address, flannel_backend));
@@ -397,6 +404,7 @@ int ServerCommand(const Args& args) {
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
   if (ingress) ingress->Stop();
+  if (dns) dns->Stop();
   if (overlay) overlay->Stop();
   if (tunnel) tunnel->Stop();
   if (pods) pods->Stop();

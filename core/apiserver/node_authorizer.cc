@@ -251,6 +251,9 @@ bool NodeAuthorizer::Authorize(const std::string& node, const Attributes& a) con
     }
     if (res == "events") return verb == "create" || verb == "patch" || verb == "update";
     if (res == "services" || res == "endpoints") return ReadVerb(verb);
+    // The node's cluster DNS knows which namespaces exist (CoreDNS's role
+    // system:coredns reads them too).
+    if (res == "namespaces" && sub.empty()) return ReadVerb(verb);
     return false;
   }
   if (group == "coordination.k8s.io" && res == "leases")

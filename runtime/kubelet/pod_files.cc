@@ -60,26 +60,6 @@ struct Resolv {
   std::vector<std::string> nameservers, searches, options;
 };
 
-Resolv ParseResolv(const std::string& text) {
-  Resolv r;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string key, w;
-    words >> key;
-    if (key == "nameserver") {
-      if (words >> w) r.nameservers.push_back(w);
-    } else if (key == "search" || key == "domain") {
-      r.searches.clear();
-      while (words >> w) r.searches.push_back(w);
-    } else if (key == "options") {
-      while (words >> w) r.options.push_back(w);
-    }
-  }
-  return r;
-}
-
 void AddUnique(std::vector<std::string>* to, const std::string& v) {
   if (std::find(to->begin(), to->end(), v) == to->end()) to->push_back(v);
 }
@@ -93,6 +73,53 @@ void SetOption(std::vector<std::string>* opts, const std::string& name, const st
       return;
     }
   opts->push_back(text);
+}
+
+// The host file as kubelet reads it: nameservers; the last "search" line
+// (without "." and trailing dots); options, a later one replacing an
+// earlier one of the same name. "domain" lines are not read (kubelet
+// ignores them too); "#" and ";" start comments.
+Resolv ParseResolv(const std::string& text) {
+  Resolv r;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t comment = line.find_first_of("#;");
+    if (comment != std::string::npos) line.resize(comment);
+    std::istringstream words(line);
+    std::string key, w;
+    words >> key;
+    if (key == "nameserver") {
+      if (words >> w) r.nameservers.push_back(w);
+    } else if (key == "search") {
+      r.searches.clear();
+      while (words >> w) {
+        while (w.size() > 1 && w.back() == '.') w.pop_back();
+        if (w != ".") r.searches.push_back(w);
+      }
+    } else if (key == "options") {
+      while (words >> w) {
+        size_t colon = w.find(':');
+        SetOption(&r.options, w.substr(0, colon), colon == std::string::npos ? "" : w.substr(colon + 1));
+      }
+    }
+  }
+  return r;
+}
+
+// kubelet's limits: 32 search domains, none over 253 characters, 2048
+// characters in all (the last ones dropped first).
+void FitSearches(std::vector<std::string>* searches) {
+  if (searches->size() > 32) searches->resize(32);
+  searches->erase(std::remove_if(searches->begin(), searches->end(),
+                                 [](const std::string& s) { return s.size() > 253; }),
+                  searches->end());
+  size_t total = 0;
+  for (const auto& s : *searches) total += s.size() + (total ? 1 : 0);
+  while (total > 2048 && !searches->empty()) {
+    total -= searches->back().size() + (searches->size() > 1 ? 1 : 0);
+    searches->pop_back();
+  }
 }
 
 }  // namespace
@@ -123,7 +150,7 @@ std::string ResolvConf(const Json& pod, const DnsSettings& dns, const std::strin
   for (const auto& o : cfg.value("options", Json::array()))
     SetOption(&r.options, o.value("name", ""), o.value("value", ""));
   if (r.nameservers.size() > 3) r.nameservers.resize(3);
-  if (r.searches.size() > 32) r.searches.resize(32);
+  FitSearches(&r.searches);
   std::string out;
   if (!r.searches.empty()) {
     out += "search";

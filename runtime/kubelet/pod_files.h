@@ -14,6 +14,9 @@ namespace kubit::kubelet {
 struct DnsSettings {
   std::string cluster_dns = "10.43.0.10";  // --cluster-dns; empty: ClusterFirst acts as Default
   std::string cluster_domain = "cluster.local";
+  // The node's resolver file (--resolv-conf, or as net/dns_resolv_conf.h
+  // chooses): what dnsPolicy Default copies.
+  std::string resolv_conf = "/etc/resolv.conf";
 };
 
 // The pod's hostname: spec.hostname, else its name (cut to 63 characters).

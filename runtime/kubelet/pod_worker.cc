@@ -366,7 +366,7 @@ bool PodWorker::WritePodFiles(const Json& pod, std::string* error) {
     return false;
   }
   return WriteFile(dir + "/etc-hosts", HostsFile(pod, pod_ip_, deps_->dns, ReadText("/etc/hosts")), error) &&
-         WriteFile(dir + "/resolv.conf", ResolvConf(pod, deps_->dns, ReadText("/etc/resolv.conf")), error) &&
+         WriteFile(dir + "/resolv.conf", ResolvConf(pod, deps_->dns, ReadText(deps_->dns.resolv_conf)), error) &&
          WriteFile(dir + "/hostname", PodHostname(pod) + "\n", error);
 }
 
