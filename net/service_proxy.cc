@@ -441,6 +441,12 @@ bool ServiceProxy::Sync(const std::vector<ServicePortEntry>& ports, std::string*
   std::lock_guard<std::mutex> lock(mu_);
   netlink::Socket s;
   if (!netlink::Socket::Open(NETLINK_NETFILTER, "", &s, error)) return false;
+  if (programmed_ && spec.Text() == last_.Text()) {
+    // Nothing changed (an EndpointSlice rewritten as it was, say): the
+    // kernel is left alone if the table is still there.
+    bool present = false;
+    if (nft::TableExists(&s, NFPROTO_IPV4, spec.name, &present, error) && present) return true;
+  }
   if (programmed_) {
     nft::Batch update(NFPROTO_IPV4);
     nft::UpdateTable(last_, spec, &update);

@@ -85,7 +85,8 @@ class ServiceProxy {
 
   // Programs the table for `ports` in one transaction. The table is
   // rewritten in place (affinity entries survive) when it is as the last
-  // sync left it, else replaced whole.
+  // sync left it, else replaced whole; left alone when it holds these
+  // rules already.
   bool Sync(const std::vector<ServicePortEntry>& ports, std::string* error);
   // Whether the table is still in the kernel (something else may have
   // removed it: kubit killall, a flush of the ruleset).

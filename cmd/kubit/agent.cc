@@ -87,6 +87,8 @@ void AgentFlags::Register(FlagSet* flags) {
                 "when the former names only loopback resolvers)");
   flags->Int("ingress-http-port", &ingress_http_port, "Port the ingress proxy serves HTTP on");
   flags->Int("ingress-https-port", &ingress_https_port, "Port the ingress proxy serves HTTPS on");
+  flags->Bool("disable-kube-proxy", &disable_kube_proxy,
+              "Do not program Services' data path on this node (ClusterIPs, NodePorts, LoadBalancer IPs)");
 }
 
 bool AgentFlags::Check(std::string* error) {
@@ -165,6 +167,16 @@ network::NodeDnsOptions AgentFlags::DnsOptionsFor(const std::string& data_dir) c
   network::NodeDnsOptions o;
   o.data_dir = data_dir;
   o.resolv_conf = resolv_conf;
+  o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
+  return o;
+}
+
+network::ServiceProxyControllerOptions AgentFlags::ServiceProxyOptionsFor(const std::string& data_dir,
+                                                                          const std::string& cluster_cidr) const {
+  network::ServiceProxyControllerOptions o;
+  o.node_name = node_name;
+  o.data_dir = data_dir;
+  o.cluster_cidr = cluster_cidr;
   o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
   return o;
 }
@@ -268,6 +280,12 @@ int AgentCommand(const Args& args) {
   tunnel.Start();
   network::IngressProxy ingress(&client, agent.IngressOptions());
   ingress.Start();
+  // Services' data path on this board (kube-proxy's part).
+  network::ServiceProxyController service_proxy(&client, agent.ServiceProxyOptionsFor(data_dir, network.cluster_cidr));
+  if (!agent.disable_kube_proxy && !service_proxy.Start(&error)) {
+    Log(Level::kError, "agent", "service proxy: " + error);
+    return 1;
+  }
   // Cluster DNS: this board answers on the kube-dns Service's address itself.
   network::NodeDns dns(&client, agent.DnsOptionsFor(data_dir));
   dns.Start();
@@ -280,6 +298,7 @@ int AgentCommand(const Args& args) {
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
   overlay.Stop();
+  service_proxy.Stop();
   dns.Stop();
   ingress.Stop();
   tunnel.Stop();

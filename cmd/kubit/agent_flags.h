@@ -9,6 +9,7 @@
 #include "core/network/dns_node.h"
 #include "core/network/ingress_proxy.h"
 #include "core/network/overlay_controller.h"
+#include "core/network/service_proxy_controller.h"
 #include "runtime/kubelet/node_status.h"
 #include "runtime/kubelet/pod_manager.h"
 
@@ -21,6 +22,7 @@ struct AgentFlags {
   std::string cluster_dns = "10.43.0.10";
   std::string resolv_conf;  // --resolv-conf
   int64_t ingress_http_port = 80, ingress_https_port = 443;
+  bool disable_kube_proxy = false;
 
   void Register(FlagSet* flags);
   // Fills defaults (the node name) and checks labels and taints.
@@ -34,6 +36,9 @@ struct AgentFlags {
   // vxlan or host-gw), from this node's `node_ip`.
   network::OverlayOptions OverlayOptionsFor(const std::string& data_dir, const std::string& node_ip,
                                             const std::string& backend) const;
+  // Services' data path on this node (kube-proxy's part), for pods of `cluster_cidr`.
+  network::ServiceProxyControllerOptions ServiceProxyOptionsFor(const std::string& data_dir,
+                                                                const std::string& cluster_cidr) const;
   kubelet::PodManagerOptions PodOptionsFor(const std::string& data_dir, const std::string& ip) const;
 };
 

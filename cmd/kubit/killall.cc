@@ -6,6 +6,7 @@
 #include "cmd/kubit/log.h"
 #include "net/host_gw_routes.h"
 #include "net/pod_network.h"
+#include "net/service_proxy.h"
 #include "net/vxlan_overlay.h"
 #include "runtime/container/killall.h"
 
@@ -16,8 +17,9 @@ int KillallCommand(const Args& args) {
   FlagSet flags("kubit killall [flags]",
                 "Stop every container and shim that the data dir runs, unmount everything\n"
                 "mounted under it, remove its cgroups and its pod network (bridge, veths,\n"
-                "vxlan device or host-gw routes, nftables table), as k3s's killall script. Containers\n"
-                "of other data dirs are left alone; records and logs are kept. Safe to repeat.");
+                "vxlan device or host-gw routes, nftables tables) and its Services' rules, as\n"
+                "k3s's killall script. Containers of other data dirs are left alone; records and\n"
+                "logs are kept. Safe to repeat.");
   flags.String("data-dir", &data_dir, "Folder that holds kubit's state");
   std::vector<std::string> pos;
   if (int rc = flags.ParseCommand(args, &pos, 0, 0); rc >= 0) return rc;
@@ -34,6 +36,10 @@ int KillallCommand(const Args& args) {
   }
   if (!net::RemoveVxlanOverlay(data_dir, &error) || !net::RemoveHostGwRoutes(data_dir, &error)) {
     Log(Level::kError, "killall", "pod network between nodes: " + error);
+    return 1;
+  }
+  if (!net::RemoveServiceProxy(data_dir, &error)) {
+    Log(Level::kError, "killall", "service proxy: " + error);
     return 1;
   }
   Log(Level::kInfo, "killall",

@@ -280,6 +280,7 @@ int ServerCommand(const Args& args) {
     cmo.ca_pem = pki.ca.cert_pem;
     cmo.cluster_cidr = cluster_cidr;
     cmo.node_monitor_grace_period = std::chrono::milliseconds(static_cast<int64_t>(grace_nanos / 1e6));
+    cmo.servicelb = std::find(disabled.begin(), disabled.end(), "servicelb") == disabled.end();
     cmo.log = [](controllers::LogLevel l, const std::string& m) {
       Log(static_cast<Level>(static_cast<int>(l)), "controllers", m);
     };
@@ -333,6 +334,7 @@ int ServerCommand(const Args& args) {
   std::unique_ptr<network::IngressProxy> ingress;
   std::unique_ptr<network::NodeDns> dns;
   std::unique_ptr<network::OverlayController> overlay;
+  std::unique_ptr<network::ServiceProxyController> service_proxy;
   if (!disable_agent) {
     client::Config nc = client::InProcessConfig(
         api.InProcessDialer("system:node:" + agent.node_name, {"system:nodes"}));
@@ -357,6 +359,15 @@ int ServerCommand(const Args& args) {
     tunnel->Start();
     ingress = std::make_unique<network::IngressProxy>(node_client.get(), agent.IngressOptions());
     ingress->Start();
+    // Services' data path on this board (kube-proxy's part).
+    if (!agent.disable_kube_proxy) {
+      service_proxy = std::make_unique<network::ServiceProxyController>(
+          node_client.get(), agent.ServiceProxyOptionsFor(data_dir, cluster_cidr));
+      if (!service_proxy->Start(&error)) {
+        Log(Level::kError, "server", "service proxy: " + error);
+        return 1;
+      }
+    }
     // Cluster DNS: this node answers on the kube-dns Service's address itself.
     dns = std::make_unique<network::NodeDns>(node_client.get(), agent.DnsOptionsFor(data_dir));
     dns->Start();
@@ -405,6 +416,7 @@ int ServerCommand(const Args& args) {
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
   if (ingress) ingress->Stop();
   if (dns) dns->Stop();
+  if (service_proxy) service_proxy->Stop();
   if (overlay) overlay->Stop();
   if (tunnel) tunnel->Stop();
   if (pods) pods->Stop();

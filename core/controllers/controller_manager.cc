@@ -17,6 +17,7 @@
 #include "core/controllers/resourcequota_controller.h"
 #include "core/controllers/root_ca_publisher.h"
 #include "core/controllers/serviceaccount_controller.h"
+#include "core/controllers/servicelb_controller.h"
 #include "core/controllers/statefulset_controller.h"
 
 namespace kubit::controllers {
@@ -45,6 +46,7 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   // No metrics API yet: HPAs report that they cannot get metrics.
   autoscalers_ = std::make_unique<HorizontalPodAutoscalerController>(client, &informers_, opts_.log, nullptr);
   resource_quotas_ = std::make_unique<ResourceQuotaController>(client, &informers_, opts_.log);
+  if (opts_.servicelb) servicelb_ = std::make_unique<ServiceLBController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -85,10 +87,12 @@ void ControllerManager::Start() {
   disruption_->Start();
   autoscalers_->Start();
   resource_quotas_->Start();
+  if (servicelb_) servicelb_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  if (servicelb_) servicelb_->Stop();
   resource_quotas_->Stop();
   autoscalers_->Stop();
   disruption_->Stop();

@@ -30,6 +30,7 @@ class NodeIpamController;
 class ResourceQuotaController;
 class RootCAPublisher;
 class ServiceAccountController;
+class ServiceLBController;
 
 struct ControllerManagerOptions {
   std::string ca_pem;  // the cluster CA, published as kube-root-ca.crt
@@ -38,6 +39,9 @@ struct ControllerManagerOptions {
   // A node whose Lease and status stay unchanged this long is Unknown
   // (kube-controller-manager's --node-monitor-grace-period).
   std::chrono::milliseconds node_monitor_grace_period{40000};
+  // k3s's ServiceLB: LoadBalancer Services get the nodes' addresses (off
+  // with `kubit server --disable servicelb`).
+  bool servicelb = true;
   Logger log;
 };
 
@@ -72,6 +76,7 @@ class ControllerManager {
   std::unique_ptr<DisruptionController> disruption_;
   std::unique_ptr<HorizontalPodAutoscalerController> autoscalers_;
   std::unique_ptr<ResourceQuotaController> resource_quotas_;
+  std::unique_ptr<ServiceLBController> servicelb_;  // null with --disable servicelb
 };
 
 }  // namespace kubit::controllers
