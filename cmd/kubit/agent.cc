@@ -80,7 +80,9 @@ void AgentFlags::Register(FlagSet* flags) {
                     "Taint to register the node with (key=value:Effect)");
   flags->String("private-registry", &private_registry,
                 "Private registry configuration file (k3s's registries.yaml format)");
-  flags->String("cluster-dns", &cluster_dns, "Cluster DNS address pods resolve names with");
+  flags->String("cluster-dns", &cluster_dns,
+                "Cluster DNS address pods resolve names with (default: the 10th address of the server's "
+                "--service-cidr, as the server tells its agents)");
   flags->String("resolv-conf", &resolv_conf,
                 "Resolver file whose nameservers the cluster DNS forwards other names to and pods of "
                 "dnsPolicy Default use (default: /etc/resolv.conf, or /run/systemd/resolve/resolv.conf "
@@ -265,6 +267,7 @@ int AgentCommand(const Args& args) {
   }
   kubelet::PodManagerOptions pod_options = agent.PodOptionsFor(data_dir, node_ips[0]);
   pod_options.cluster_cidr = network.cluster_cidr;
+  if (agent.cluster_dns.empty()) pod_options.dns.cluster_dns = network.cluster_dns;
   if (network.flannel_backend == "vxlan") pod_options.pod_mtu = net::VxlanPodMtu();
   kubelet::PodManager pods(&client, pod_options);
   if (!pods.Start(&error)) {

@@ -19,7 +19,7 @@ struct AgentFlags {
   std::string node_name;
   std::vector<std::string> node_labels, node_taints;
   std::string private_registry;
-  std::string cluster_dns = "10.43.0.10";
+  std::string cluster_dns;  // empty: the server's 10th address of --service-cidr (agents: the server's)
   std::string resolv_conf;  // --resolv-conf
   int64_t ingress_http_port = 80, ingress_https_port = 443;
   bool disable_kube_proxy = false;

@@ -183,6 +183,14 @@ int ServerCommand(const Args& args) {
             flag_error.empty() ? "want a /24 or wider" : flag_error.c_str());
     return 2;
   }
+  // The cluster DNS: the 10th address of --service-cidr unless given, as k3s's.
+  if (net::Ipv4Prefix p; !net::ParseIpv4Prefix(service_cidr, &p, &flag_error) || p.len > 28) {
+    fprintf(stderr, "Error: invalid --service-cidr \"%s\": %s\n", service_cidr.c_str(),
+            flag_error.empty() ? "want a /28 or wider" : flag_error.c_str());
+    return 2;
+  } else if (agent.cluster_dns.empty()) {
+    agent.cluster_dns = net::FormatIpv4(p.addr + 10);
+  }
   if (flannel_backend != "vxlan" && flannel_backend != "host-gw" && flannel_backend != "none") {
     fprintf(stderr, "Error: invalid --flannel-backend \"%s\": want vxlan, host-gw or none\n",
             flannel_backend.c_str());

@@ -168,12 +168,15 @@ void NodeDns::SyncServing(const std::vector<std::string>& ips, bool force) {
   if (force && bridge_index_ != 0) server_.SetListeners(listen, &error);  // the old bridge's sockets go
   for (const auto& ip : ips)
     if (index) listen.push_back({ip, opts_.port, bridge_});
+  // One address that cannot be had (another kubit on this machine took
+  // the same one on lo first) leaves the others serving; it is tried again
+  // at the next change.
   if (!server_.SetListeners(listen, &error)) {
     if (error != last_error_) Log(true, "dns: " + error);
     last_error_ = error;
-    return;
+  } else {
+    last_error_.clear();
   }
-  last_error_.clear();
   bridge_index_ = index;
   if (ips != serving_) {
     if (ips.empty())
