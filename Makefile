@@ -7,6 +7,7 @@
 #   make bench-runtime   container start against runc and a bare unshare; pull against skopeo
 #   make bench-idle      an idle node's disk writes and CPU against durable heartbeats
 #   make bench-sched     1,000 pods scheduled onto 100 simulated nodes against direct binding
+#   make bench-net       HTTP through a Service's ClusterIP against the pod's address directly
 #   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
 #   make test-cross ARCH=...      the store's unit tests under qemu-user
 #   make deps            install build and test dependencies (apt-get)
@@ -71,7 +72,7 @@ FUZZ_RUN = @mkdir -p build/fuzz/corpus && echo "fuzz: $(FUZZ_SECONDS) s of build
   (tail -60 build/fuzz/last.log; false) && grep -E '^(Done|stat::new_units)' build/fuzz/last.log
 FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime bench-idle bench-sched cross test-cross clean
+.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime bench-idle bench-sched bench-net cross test-cross clean
 all: $(B)/kubit
 
 deps:
@@ -164,6 +165,10 @@ bench-sched: $(B)/bench/sched_bench $(B)/kubit
 # IDLE_ARGS: e.g. "--pods 10 --seconds 120 --settle 30".
 bench-idle: $(B)/bench/idle_bench $(B)/kubit
 	$(B)/bench/idle_bench $(abspath $(B)/kubit) $(IDLE_ARGS)
+
+# NET_ARGS: e.g. "--size-mb 256 --runs 7" (the defaults).
+bench-net: $(B)/bench/net_bench $(B)/kubit
+	$(B)/bench/net_bench $(abspath $(B)/kubit) $(NET_ARGS)
 
 cross:
 	@test "$(ARCH)" != native || (echo "usage: make cross ARCH=arm64|armhf" >&2; false)
