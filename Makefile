@@ -7,7 +7,8 @@
 #   make bench-runtime   container start against runc and a bare unshare; pull against skopeo
 #   make bench-idle      an idle node's disk writes and CPU against durable heartbeats
 #   make bench-sched     1,000 pods scheduled onto 100 simulated nodes against direct binding
-#   make bench-net       HTTP through a Service's ClusterIP against the pod's address directly
+#   make bench-net       HTTP through a Service's ClusterIP against the pod's address directly;
+#                        cluster DNS queries/s against dnsmasq (dnsperf)
 #   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
 #   make test-cross ARCH=...      the store's unit tests under qemu-user
 #   make deps            install build and test dependencies (apt-get)
@@ -166,9 +167,10 @@ bench-sched: $(B)/bench/sched_bench $(B)/kubit
 bench-idle: $(B)/bench/idle_bench $(B)/kubit
 	$(B)/bench/idle_bench $(abspath $(B)/kubit) $(IDLE_ARGS)
 
-# NET_ARGS: e.g. "--size-mb 256 --runs 7" (the defaults).
-bench-net: $(B)/bench/net_bench $(B)/kubit
+# NET_ARGS: e.g. "--size-mb 256 --runs 7" (the defaults); DNS_ARGS: e.g. "--seconds 5 --rounds 3".
+bench-net: $(B)/bench/net_bench $(B)/bench/dns_bench $(B)/kubit
 	$(B)/bench/net_bench $(abspath $(B)/kubit) $(NET_ARGS)
+	$(B)/bench/dns_bench $(abspath $(B)/kubit) $(DNS_ARGS)
 
 cross:
 	@test "$(ARCH)" != native || (echo "usage: make cross ARCH=arm64|armhf" >&2; false)

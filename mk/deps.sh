@@ -9,7 +9,8 @@ set -eu
 BUILD=${BUILD:-build}
 NATIVE_PKGS="g++ make pkg-config libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev \
 libyaml-cpp-dev doctest-dev libssl-dev zlib1g-dev libzstd-dev dpkg-dev file clang \
-libclang-rt-14-dev iproute2 procps libseccomp-dev busybox-static docker-registry skopeo runc hyperfine"
+libclang-rt-14-dev iproute2 procps libseccomp-dev busybox-static docker-registry skopeo runc hyperfine \
+dnsperf dnsmasq-base"
 # The -dev packages whose static libraries go into a cross sysroot, and the
 # runtime packages that hold the libraries' shared objects they point to.
 SYSROOT_PKGS="libsqlite3-dev libsqlite3-0 libssl-dev libssl3 zlib1g-dev zlib1g \

@@ -22,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kMaxUdpAnswer = 4096;  // what we answer at most over UDP, whatever a client offers
+constexpr size_t kMaxUdpPlain = dns::kMaxUdpPlain;
 constexpr uint16_t kOurUdpSize = 1232;  // what we advertise (the DNS flag day 2020 value)
 constexpr int kBatch = 32;              // UDP datagrams read and answered per system call
 
@@ -87,6 +88,45 @@ int BoundPort(int fd) {
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
   if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+}
+
+constexpr size_t kMaxCachedAnswers = 8192;
+
+// For a plain query (one question, uncompressed, at most an EDNS0 version
+// 0 OPT record, opcode QUERY): what its answer from the table depends on,
+// i.e. the question as sent (case and all), RD/AD/CD, and EDNS0's presence,
+// DO bit and the size limit. False for anything else (the full path
+// decides).
+bool AnswerKey(const uint8_t* d, size_t len, bool tcp, std::string* key) {
+  if (len < 17 || (d[2] & 0xf8) != 0 || d[4] != 0 || d[5] != 1 || d[6] || d[7] || d[8] || d[9] || d[10] ||
+      d[11] > 1)
+    return false;
+  size_t p = 12;
+  while (p < len && d[p] != 0) {
+    if (d[p] > 63) return false;  // a pointer or worse
+    p += 1 + d[p];
+  }
+  if (p + 5 > len) return false;
+  size_t question_end = p + 5;
+  size_t limit = tcp ? 65535 : kMaxUdpPlain;
+  bool edns = d[11] == 1, dnssec_ok = false;
+  if (edns) {
+    const uint8_t* o = d + question_end;
+    if (question_end + 11 > len || o[0] != 0 || o[1] != 0 || o[2] != 41 || o[5] != 0 || o[6] != 0) return false;
+    size_t rdlen = static_cast<size_t>(o[9]) << 8 | o[10];
+    if (question_end + 11 + rdlen != len) return false;
+    if (!tcp) limit = std::clamp<size_t>(static_cast<size_t>(o[3]) << 8 | o[4], kMaxUdpPlain, kMaxUdpAnswer);
+    dnssec_ok = o[7] & 0x80;
+  } else if (question_end != len) {
+    return false;
+  }
+  key->assign(reinterpret_cast<const char*>(d + 12), question_end - 12);
+  key->push_back(static_cast<char>(d[2] & 0x01));
+  key->push_back(static_cast<char>(d[3] & 0xf0));
+  key->push_back(static_cast<char>((edns ? 1 : 0) | (dnssec_ok ? 2 : 0)));
+  key->push_back(static_cast<char>(limit >> 8));
+  key->push_back(static_cast<char>(limit & 0xff));
+  return true;
 }
 
 struct Outgoing {
@@ -377,6 +417,11 @@ int DnsServer::Port(const DnsListenAddress& address) const {
 }
 
 void DnsServer::SetRecords(std::shared_ptr<const DnsRecordTable> table) {
+  {
+    std::lock_guard<std::mutex> lock(answers_mu_);
+    answers_.clear();
+    answers_table_ = table;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   table_ = std::move(table);
 }
@@ -415,7 +460,31 @@ std::string DnsServer::Reply(const DnsMessage& query, DnsMessage answer, bool tc
   return out;
 }
 
+std::string DnsServer::CachedAnswer(const std::string& key, uint16_t id) {
+  std::lock_guard<std::mutex> lock(answers_mu_);
+  auto it = answers_.find(key);
+  if (it == answers_.end()) return "";
+  std::string out = it->second;
+  out[0] = static_cast<char>(id >> 8);
+  out[1] = static_cast<char>(id & 0xff);
+  return out;
+}
+
+void DnsServer::KeepAnswer(const std::string& key, const DnsRecordTable* table, const std::string& answer) {
+  std::lock_guard<std::mutex> lock(answers_mu_);
+  if (table != answers_table_.get()) return;  // made from a table already replaced
+  if (answers_.size() >= kMaxCachedAnswers) answers_.clear();
+  answers_.emplace(key, answer);
+}
+
 void DnsServer::Answer(const uint8_t* data, size_t len, bool tcp, std::function<void(std::string)> reply) {
+  std::string key;
+  if (AnswerKey(data, len, tcp, &key)) {
+    std::string cached = CachedAnswer(key, static_cast<uint16_t>(data[0] << 8 | data[1]));
+    if (!cached.empty()) return reply(std::move(cached));
+  } else {
+    key.clear();
+  }
   DnsMessage q;
   std::string error;
   if (!ParseDnsMessage(data, len, &q, &error)) {
@@ -461,6 +530,9 @@ void DnsServer::Answer(const uint8_t* data, size_t len, bool tcp, std::function<
     a.answers = std::move(r.answers);
     a.authority = std::move(r.authority);
     a.additional = std::move(r.additional);
+    std::string out = Reply(q, std::move(a), tcp);
+    if (!key.empty() && !out.empty()) KeepAnswer(key, table.get(), out);
+    return reply(std::move(out));
   }
   reply(Reply(q, std::move(a), tcp));
 }

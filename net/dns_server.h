@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "net/dns_cache.h"
@@ -88,6 +89,10 @@ class DnsServer {
                std::function<void(std::string)> reply);
   std::string Reply(const DnsMessage& query, DnsMessage answer, bool tcp) const;
   void Log(const std::string& message) const;
+  // The answer the table gave a query with the same question bytes and
+  // flags, made for `table`; empty if none.
+  std::string CachedAnswer(const std::string& key, uint16_t id);
+  void KeepAnswer(const std::string& key, const DnsRecordTable* table, const std::string& answer);
 
   DnsServerOptions opts_;
   DnsCache cache_;
@@ -96,6 +101,13 @@ class DnsServer {
   std::shared_ptr<const DnsRecordTable> table_;
   std::map<DnsListenAddress, std::shared_ptr<Listener>> listeners_;
   bool stopped_ = false;
+
+  // Answers from the table as sent (the hot path: most queries are the
+  // same few names), dropped whenever the table changes. The table they
+  // came from is held, so a new one can never have its address.
+  std::mutex answers_mu_;
+  std::shared_ptr<const DnsRecordTable> answers_table_;
+  std::unordered_map<std::string, std::string> answers_;
 };
 
 }  // namespace kubit::net

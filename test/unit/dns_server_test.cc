@@ -147,6 +147,33 @@ TEST_CASE("dns server: answers its table over UDP and TCP, NXDOMAIN with the SOA
   CHECK(nx.authority[0].type == dns::kTypeSOA);
 }
 
+TEST_CASE("dns server: answers kept from the table follow a new table, and each asker's case") {
+  TestServer s(Cluster());
+  DnsMessage upper = Udp(s.port, Query("WEB.default.svc.cluster.local", dns::kTypeA, 1));
+  DnsMessage lower = Udp(s.port, Query("web.default.svc.cluster.local", dns::kTypeA, 2));
+  DnsMessage again = Udp(s.port, Query("WEB.default.svc.cluster.local", dns::kTypeA, 3));
+  REQUIRE(upper.answers.size() == 1);
+  REQUIRE(lower.answers.size() == 1);
+  REQUIRE(again.answers.size() == 1);
+  CHECK(upper.answers[0].name == "WEB.default.svc.cluster.local");
+  CHECK(lower.answers[0].name == "web.default.svc.cluster.local");
+  CHECK(again.id == 3);
+  CHECK(again.answers[0].name == "WEB.default.svc.cluster.local");
+  // EDNS0 or not: answers kept apart.
+  DnsMessage q = Query("web.default.svc.cluster.local", dns::kTypeA, 4);
+  q.edns = true;
+  q.edns_udp_size = 1400;
+  CHECK(Udp(s.port, q).edns);
+  CHECK_FALSE(Udp(s.port, Query("web.default.svc.cluster.local", dns::kTypeA, 5)).edns);
+
+  auto moved = std::make_shared<DnsRecordTable>(std::vector<std::string>{"cluster.local"}, 5, 2);
+  moved->Add("web.default.svc.cluster.local", dns::kTypeA, RdataA(0x0a2b0063));
+  s.server.SetRecords(moved);
+  DnsMessage after = Udp(s.port, Query("web.default.svc.cluster.local", dns::kTypeA, 6));
+  REQUIRE(after.answers.size() == 1);
+  CHECK(after.answers[0].rdata == RdataA(0x0a2b0063));
+}
+
 TEST_CASE("dns server: other names go upstream, are cached, and chains leaving the table are completed") {
   auto up = std::make_unique<TestServer>(Upstream());
   TestServer s(Cluster(), {"127.0.0.1:" + std::to_string(up->port)});
