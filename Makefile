@@ -77,16 +77,16 @@ FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitiz
 all: $(B)/kubit
 
 deps:
-	mk/deps.sh native
+	sh mk/deps.sh native
 
 # Every compile waits for the dependencies; the stamp is remade when the
 # script changes, and the script itself does nothing that is already done.
 $(DEPS_STAMP): mk/deps.sh
 	@mkdir -p build
 ifeq ($(ARCH),native)
-	mk/deps.sh native
+	sh mk/deps.sh native
 else
-	mk/deps.sh cross $(ARCH)
+	sh mk/deps.sh cross $(ARCH)
 endif
 	@touch $@
 
