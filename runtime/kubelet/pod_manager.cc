@@ -26,8 +26,17 @@ Lookup PodManager::GetObject(const std::string& resource, const std::string& ns,
                              const std::string& name, Json* out, std::string* error) {
   client::Resource r{"", "v1", resource};
   client::Status s = client_->Get(r, ns, name, out);
-  if (s.ok()) return Lookup::kFound;
-  if (s.code() == 404) return Lookup::kNotFound;
+  std::string cache_error;
+  if (s.ok()) {
+    if (cache_ && !cache_->Put(resource, *out, &cache_error)) opts_.log(cache_error);
+    return Lookup::kFound;
+  }
+  if (s.code() == 404) {
+    if (cache_ && !cache_->Remove(resource, ns, name, &cache_error)) opts_.log(cache_error);
+    return Lookup::kNotFound;
+  }
+  // The server is away (or failing): as last seen.
+  if ((s.IsTransport() || s.code() >= 500) && cache_ && cache_->Get(resource, ns, name, out)) return Lookup::kFound;
   *error = s.message();
   return Lookup::kError;
 }
@@ -37,6 +46,9 @@ net::PodNetwork* PodManager::Network(std::string* error) {
   if (network_) return network_.get();
   Json node;
   client::Status s = client_->Get({"", "v1", "nodes"}, "", opts_.node_name, &node);
+  std::string cache_error;
+  if (s.ok() && cache_ && !cache_->Put("nodes", node, &cache_error)) opts_.log(cache_error);
+  if (!s.ok() && cache_ && cache_->Get("nodes", "", opts_.node_name, &node)) s = client::Status();
   if (!s.ok()) {
     *error = "cannot read node " + opts_.node_name + " for its podCIDR: " + s.message();
     return nullptr;
@@ -94,6 +106,11 @@ bool PodManager::Start(std::string* error) {
     if (ParseContainerId(c.id, &uid, &name, &n)) adoptable_[uid].push_back(c.id);
   }
 
+  if (!AgentCache::Open(opts_.data_dir, &cache_, error)) {
+    opts_.log("no autonomy while the server is away: " + *error);
+    error->clear();
+  }
+  started_ = std::chrono::steady_clock::now();
   client::InformerOptions o;
   o.selection.field_selector = "spec.nodeName=" + opts_.node_name;
   o.log = opts_.log;
@@ -143,6 +160,13 @@ void PodManager::OnPod(const client::ObjectPtr& pod, bool deleted) {
   std::string uid = (*pod)["metadata"].value("uid", "");
   // A mirror pod only shows a static pod, whose worker runs from the file.
   if (uid.empty() || IsMirrorPod(*pod)) return;
+  if (cache_) {
+    std::string error;
+    const Json& meta = (*pod)["metadata"];
+    if (deleted ? !cache_->Remove("pods", meta.value("namespace", ""), meta.value("name", ""), &error)
+                : !cache_->Put("pods", *pod, &error))
+      opts_.log(error);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) return;
   auto it = workers_.find(uid);
@@ -158,7 +182,11 @@ void PodManager::Housekeeping() {
   auto next_orphans = std::chrono::steady_clock::now();
   while (true) {
     SyncStaticPods();
-    if (pods_->HasSynced()) {
+    bool synced = pods_->HasSynced();
+    if (!synced && cache_ && !ran_from_cache_ && std::chrono::steady_clock::now() - started_ >= opts_.offline_after)
+      RunFromCache();
+    if (synced && cache_ && !cache_pruned_) PruneCache();
+    if (synced) {
       SyncMirrorPods();
       if (std::chrono::steady_clock::now() >= next_orphans) {
         CollectOrphans();
@@ -171,6 +199,44 @@ void PodManager::Housekeeping() {
     cv_.wait_for(lock, wait, [&] { return stopping_; });
     if (stopping_) return;
   }
+}
+
+void PodManager::RunFromCache() {
+  std::vector<Json> kept = cache_->List("pods");
+  std::lock_guard<std::mutex> lock(mu_);
+  ran_from_cache_ = true;
+  if (stopping_) return;
+  int n = 0;
+  for (Json& p : kept) {
+    std::string uid = p["metadata"].value("uid", "");
+    if (uid.empty() || workers_.count(uid)) continue;
+    StartWorker(std::make_shared<const Json>(std::move(p)));
+    ++n;
+  }
+  opts_.log("the server has not listed this node's pods within " + std::to_string(opts_.offline_after.count()) +
+            "s: running the " + std::to_string(n) + " kept in agent/state.db until it does");
+}
+
+void PodManager::PruneCache() {
+  // The kept ones first: a pod that comes meanwhile is then in both or
+  // in neither.
+  std::vector<Json> kept = cache_->List("pods");
+  std::set<std::string> live;
+  for (const auto& p : pods_->List()) live.insert((*p)["metadata"].value("uid", ""));
+  for (const Json& p : kept) {
+    const Json& meta = p["metadata"];
+    std::string uid = meta.value("uid", ""), error;
+    if (live.count(uid)) continue;
+    // Deleted while this agent was down or away.
+    if (!cache_->Remove("pods", meta.value("namespace", ""), meta.value("name", ""), &error)) opts_.log(error);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto w = workers_.find(uid);
+    if (w == workers_.end() || static_pods_.count(uid)) continue;
+    opts_.log("pod " + meta.value("namespace", "") + "/" + meta.value("name", "") +
+              " went from the server while it was away: stopping it");
+    w->second->Update(nullptr);
+  }
+  cache_pruned_ = true;
 }
 
 void PodManager::SyncStaticPods() {

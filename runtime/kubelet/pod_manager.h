@@ -8,6 +8,13 @@
 //
 // Stop ends the workers and leaves every container running: a restarted
 // kubit picks them up again.
+//
+// Autonomy: the pods, the objects they read and the Node are kept in
+// agent/state.db (agent_cache.h). While the server cannot be reached,
+// objects come from there; when it has not answered the pods' list
+// `offline_after` after the start, the kept pods' workers start from
+// there (re-adopting their containers) and run them per their restart
+// policies; once the server answers, pods it no longer has are stopped.
 #pragma once
 
 #include <condition_variable>
@@ -25,6 +32,7 @@
 #include "net/pod_network.h"
 #include "runtime/container/runtime.h"
 #include "runtime/image/image_store.h"
+#include "runtime/kubelet/agent_cache.h"
 #include "runtime/kubelet/events.h"
 #include "runtime/kubelet/pod_files.h"
 #include "runtime/kubelet/pod_worker.h"
@@ -43,6 +51,7 @@ struct PodManagerOptions {
   std::function<void(const std::string&)> log;
   std::chrono::seconds housekeeping{60};
   std::chrono::seconds static_pods{5};
+  std::chrono::seconds offline_after{5};
 };
 
 class PodManager {
@@ -78,6 +87,11 @@ class PodManager {
   // Creates, replaces or deletes mirror pods to match the static pods.
   void SyncMirrorPods();
   void StartWorker(const client::ObjectPtr& pod);
+  // Starts the workers of the pods kept in agent/state.db (no server yet).
+  void RunFromCache();
+  // At the first list: kept pods the server no longer has go from
+  // agent/state.db, and their workers stop if they ran from there.
+  void PruneCache();
   // The bridge network for the Node's podCIDR, opened on first use.
   net::PodNetwork* Network(std::string* error);
   Lookup GetObject(const std::string& resource, const std::string& ns, const std::string& name,
@@ -90,6 +104,8 @@ class PodManager {
   std::unique_ptr<EventRecorder> events_;
   KubeletDeps deps_;
   std::unique_ptr<client::Informer> pods_;
+  std::unique_ptr<AgentCache> cache_;  // null when agent/state.db cannot be opened
+  std::chrono::steady_clock::time_point started_;
   std::mutex network_mu_;
   std::unique_ptr<net::PodNetwork> network_;
 
@@ -102,6 +118,9 @@ class PodManager {
   std::map<std::string, client::ObjectPtr> static_pods_;       // by uid; housekeeping thread only
   std::string static_errors_;                                  // the last ones logged
   std::vector<client::ObjectPtr> removed_static_;              // whose mirrors go next
+  // Housekeeping thread only.
+  bool ran_from_cache_ = false;  // RunFromCache has run (once per start)
+  bool cache_pruned_ = false;
   std::thread housekeeping_;
 };
 

@@ -970,6 +970,17 @@ void PodWorker::ReportStatus(const Json& pod) {
         old["conditions"] = conds;
       }
   if (resend_status_.exchange(false)) last_status_.clear();
+  // The API says otherwise than this worker last wrote (the node lifecycle
+  // controller marked the pod not Ready while this node was out of touch):
+  // written again. (Until the informer has this worker's last write, that
+  // write may go twice: the same patch.)
+  auto ready_of = [](const Json& st) {
+    for (const auto& c : st.value("conditions", Json::array()))
+      if (c.value("type", "") == "Ready") return c.value("status", "");
+    return std::string();
+  };
+  if (last_written_.is_object() && pod.contains("status") && ready_of(pod["status"]) != ready_of(last_written_))
+    last_status_.clear();
   Json status = BuildPodStatus(pod, view, old, api::Now());
   if (deadline_exceeded_) {
     status["phase"] = "Failed";
