@@ -18,6 +18,7 @@
 
 #include "net/local_names.h"
 #include "net/pod_network.h"
+#include "net/service_proxy_conntrack.h"
 
 namespace kubit::net {
 
@@ -439,6 +440,20 @@ bool ServiceProxy::Open(const ServiceProxyOptions& options, std::unique_ptr<Serv
 bool ServiceProxy::Sync(const std::vector<ServicePortEntry>& ports, std::string* error) {
   nft::TableSpec spec = BuildServiceRules(rules_, ports);
   std::lock_guard<std::mutex> lock(mu_);
+  if (!ProgramLocked(std::move(spec), error)) return false;
+  if (have_ports_) {
+    int deleted = 0;
+    if (!DeleteConntrackFlows(StaleUdpFlows(last_ports_, ports), &deleted, error)) {
+      *error = "rules programmed, but stale UDP flows stay: " + *error;
+      return false;
+    }
+  }
+  have_ports_ = true;
+  last_ports_ = ports;
+  return true;
+}
+
+bool ServiceProxy::ProgramLocked(nft::TableSpec spec, std::string* error) {
   netlink::Socket s;
   if (!netlink::Socket::Open(NETLINK_NETFILTER, "", &s, error)) return false;
   if (programmed_ && spec.Text() == last_.Text()) {

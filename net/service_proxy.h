@@ -86,7 +86,9 @@ class ServiceProxy {
   // Programs the table for `ports` in one transaction. The table is
   // rewritten in place (affinity entries survive) when it is as the last
   // sync left it, else replaced whole; left alone when it holds these
-  // rules already.
+  // rules already. Then UDP flows to endpoints that went (or to ports
+  // that had none) are dropped from conntrack (service_proxy_conntrack.h);
+  // a failure there is reported and tried again at the next Sync.
   bool Sync(const std::vector<ServicePortEntry>& ports, std::string* error);
   // Whether the table is still in the kernel (something else may have
   // removed it: kubit killall, a flush of the ruleset).
@@ -95,11 +97,17 @@ class ServiceProxy {
   const std::string& bridge_mode() const { return bridge_mode_; }
 
  private:
+  bool ProgramLocked(nft::TableSpec spec, std::string* error);
+
   ServiceRulesOptions rules_;
   std::string bridge_mode_;
   std::mutex mu_;
   bool programmed_ = false;
   nft::TableSpec last_;
+  // The ports conntrack was last cleaned for; none before the first sync
+  // (flows of a previous run are left alone).
+  bool have_ports_ = false;
+  std::vector<ServicePortEntry> last_ports_;
 };
 
 // "kubitsvc_<6 hex>", from the data dir (net/local_names.h).

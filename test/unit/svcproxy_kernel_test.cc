@@ -344,3 +344,71 @@ TEST_CASE("svcproxy kernel: without br_netfilter, same-bridge service traffic is
   Listener a("a", c.ns_a, 8080);
   CHECK(Reach(c.ns_b, "10.43.0.11", 80, {&a}) == "a from 10.42.7.1");
 }
+
+namespace {
+
+int UdpSocketIn(const std::string& netns, int port) {
+  int fd = -1;
+  std::thread t([&] {
+    if (!netns.empty()) {
+      int ns = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) return;
+      close(ns);
+    }
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  });
+  t.join();
+  REQUIRE(fd >= 0);
+  if (port) {
+    sockaddr_in a = Addr("0.0.0.0", port);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  }
+  return fd;
+}
+
+// Which of the `servers` (named by index) got the datagram, or "none" (2 s bound).
+std::string Received(const std::vector<int>& servers) {
+  std::vector<pollfd> p;
+  for (int fd : servers) p.push_back({fd, POLLIN, 0});
+  if (poll(p.data(), p.size(), 2000) <= 0) return "none";
+  for (size_t i = 0; i < p.size(); ++i)
+    if (p[i].revents & POLLIN) {
+      char buf[16];
+      recv(servers[i], buf, sizeof(buf), 0);
+      return std::string(1, static_cast<char>('a' + i));
+    }
+  return "none";
+}
+
+}  // namespace
+
+TEST_CASE("svcproxy kernel: a UDP flow moves with its endpoint (stale conntrack entries go)") {
+  if (geteuid() != 0) return;
+  Cluster c;
+  ServiceProxyOptions po;
+  po.data_dir = c.dir.path();
+  po.cluster_cidr = "10.42.0.0/16";
+  std::unique_ptr<ServiceProxy> proxy;
+  std::string error;
+  REQUIRE_MESSAGE(ServiceProxy::Open(po, &proxy, &error), error);
+  ServicePortEntry dns = Port("default/dns/", "10.43.0.20", 53, {Ep(c.ip_a, 5353)});
+  dns.protocol = IPPROTO_UDP;
+  REQUIRE_MESSAGE(proxy->Sync({dns}, &error), error);
+
+  int a = UdpSocketIn(c.ns_a, 5353), b = UdpSocketIn(c.ns_b, 5353);
+  int client = UdpSocketIn(c.ns_b, 0);  // one source port for the whole test, as a resolver's
+  sockaddr_in vip = Addr("10.43.0.20", 53);
+  REQUIRE(connect(client, reinterpret_cast<sockaddr*>(&vip), sizeof(vip)) == 0);
+  REQUIRE(send(client, "1", 1, 0) == 1);
+  CHECK(Received({a, b}) == "a");
+  REQUIRE(send(client, "2", 1, 0) == 1);
+  CHECK(Received({a, b}) == "a");
+  // a goes, b comes: the flow's remembered DNAT to a must not outlive it.
+  dns.endpoints = {Ep(c.ip_b, 5353)};
+  REQUIRE_MESSAGE(proxy->Sync({dns}, &error), error);
+  REQUIRE(send(client, "3", 1, 0) == 1);
+  CHECK(Received({a, b}) == "b");
+  close(a);
+  close(b);
+  close(client);
+}

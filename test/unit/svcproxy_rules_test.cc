@@ -17,6 +17,7 @@
 
 #include "core/network/service_proxy_ports.h"
 #include "net/service_proxy.h"
+#include "net/service_proxy_conntrack.h"
 
 using namespace kubit;
 using net::ServiceEndpoint;
@@ -398,4 +399,30 @@ TEST_CASE("svcproxy ports: Services and EndpointSlices as the proxy's table") {
   CHECK(plain.node_port == 0);  // a ClusterIP Service has none, whatever the spec says
   CHECK(plain.affinity_seconds == 60);
   CHECK(plain.endpoints.empty());
+}
+
+TEST_CASE("svcproxy conntrack: the UDP flows a change leaves stale") {
+  ServicePortEntry dns = Port("default/dns/", "10.43.0.20", {Ep("10.42.0.7"), Ep("10.42.0.8")});
+  dns.protocol = IPPROTO_UDP;
+  dns.node_port = 30053;
+  dns.load_balancer_ips = {Ip("192.0.2.10")};
+  ServicePortEntry tcp = Port("default/web/", "10.43.0.21", {Ep("10.42.0.7")});
+  ServicePortEntry dns_after = dns, tcp_after = tcp;
+  dns_after.endpoints = {Ep("10.42.0.8"), Ep("10.42.0.9")};
+  tcp_after.endpoints.clear();
+  using net::StaleFlow;
+  auto stale = net::StaleUdpFlows({dns, tcp}, {dns_after, tcp_after});
+  // The endpoint that went, at each of the port's addresses; TCP never.
+  CHECK(stale == std::vector<StaleFlow>{{IPPROTO_UDP, Ip("10.43.0.20"), 80, Ip("10.42.0.7")},
+                                        {IPPROTO_UDP, Ip("192.0.2.10"), 80, Ip("10.42.0.7")},
+                                        {IPPROTO_UDP, 0, 30053, Ip("10.42.0.7")}});
+  // A port that had no usable endpoint: every flow to it (they were refused).
+  ServicePortEntry none = dns;
+  none.endpoints = {Ep("10.42.0.7", false)};
+  none.node_port = 0;
+  none.load_balancer_ips.clear();
+  ServicePortEntry some = none;
+  some.endpoints = {Ep("10.42.0.7")};
+  CHECK(net::StaleUdpFlows({none}, {some}) == std::vector<StaleFlow>{{IPPROTO_UDP, Ip("10.43.0.20"), 80, 0}});
+  CHECK(net::StaleUdpFlows({some}, {some}).empty());
 }
