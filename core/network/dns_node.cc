@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -41,8 +42,7 @@ std::string Join(const std::vector<std::string>& v) {
 }  // namespace
 
 NodeDns::NodeDns(client::Client* client, NodeDnsOptions options)
-    : client_(client),
-      opts_(std::move(options)),
+    : opts_(std::move(options)),
       bridge_(net::PodBridgeName(opts_.data_dir)),
       informers_(client, [this](const std::string& m) { Log(true, "dns: informer: " + m); }),
       services_(informers_.For(kServices)),
@@ -202,10 +202,16 @@ void NodeDns::SyncRecords(const std::vector<std::string>& ips) {
 }
 
 void NodeDns::SyncUpstreams(const std::vector<std::string>& ips, bool force) {
-  std::string path = net::NodeResolvConf(opts_.resolv_conf);
+  if (resolv_path_.empty()) resolv_path_ = net::NodeResolvConf(opts_.resolv_conf);
+  const std::string& path = resolv_path_;
+  struct stat st;
+  std::string stamp = stat(path.c_str(), &st) != 0 ? "" :
+      std::to_string(st.st_ino) + "/" + std::to_string(st.st_size) + "/" + std::to_string(st.st_mtim.tv_sec) + "." +
+      std::to_string(st.st_mtim.tv_nsec);
+  if (!force && stamp == resolv_stamp_) return;
+  resolv_stamp_ = stamp;
   std::string text = ReadText(path);
-  if (!force && path == resolv_path_ && text == resolv_text_) return;
-  resolv_path_ = path;
+  if (!force && text == resolv_text_) return;
   resolv_text_ = text;
   std::vector<std::string> upstreams;
   for (const auto& ns : net::ResolvConfNameservers(text))

@@ -5,13 +5,15 @@
 // dir's pod bridge (net/dns_node_address.h) and a net::DnsServer listens
 // on it tied to the bridge, for the node's pods, and tied to the loopback
 // device, for the node itself and hostNetwork pods. The bridge appears
-// once the pod network opens; until then (and after it is made anew) the
-// node looks again every `recheck`.
+// once the pod network opens; the node looks for it (a name lookup, no
+// netlink) every `recheck` and serves the pods on it as it comes (and
+// again if it is made anew).
 //
 // Records come from Services, EndpointSlices and Namespaces
 // (dns_cluster_records.h), rebuilt a moment after they change; other
 // names go to the resolvers of the node's resolv.conf (--resolv-conf, or
-// as net/dns_resolv_conf.h chooses), read again when the file changes.
+// as net/dns_resolv_conf.h chooses at start), read again when the file
+// changes.
 #pragma once
 
 #include <chrono>
@@ -36,7 +38,7 @@ struct NodeDnsOptions {
   std::string resolv_conf;  // empty: the node's, chosen as net/dns_resolv_conf.h says
   int port = 53;
   std::chrono::milliseconds debounce{100};
-  std::chrono::milliseconds recheck{2000};
+  std::chrono::milliseconds recheck{500};
   std::function<void(bool error, const std::string& message)> log;
 };
 
@@ -62,7 +64,6 @@ class NodeDns {
   std::vector<std::string> ServiceIps() const;
   void Log(bool error, const std::string& message);
 
-  client::Client* client_;
   NodeDnsOptions opts_;
   std::string bridge_;
   client::SharedInformerFactory informers_;
@@ -78,7 +79,9 @@ class NodeDns {
   // The sync thread's own.
   std::vector<std::string> serving_;  // addresses listened on
   unsigned bridge_index_ = 0;         // the bridge listened on (0: none yet)
-  std::string resolv_text_, resolv_path_;
+  std::string resolv_path_;     // chosen at start
+  std::string resolv_stamp_;    // the file's inode, size and time when last read
+  std::string resolv_text_;
   std::string last_error_;
   uint32_t serial_ = 0;
   std::thread thread_;
