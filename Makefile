@@ -9,6 +9,7 @@
 #   make bench-sched     1,000 pods scheduled onto 100 simulated nodes against direct binding
 #   make bench-net       HTTP through a Service's ClusterIP against the pod's address directly;
 #                        cluster DNS queries/s against dnsmasq (dnsperf)
+#   make bench-pods      pod create -> Ready latency and server RSS against `kubit ctr run`
 #   make cross ARCH=arm64|armhf   build/<arch>/kubit with Debian's cross toolchain
 #   make test-cross ARCH=...      the store's unit tests under qemu-user
 #   make deps            install build and test dependencies (apt-get)
@@ -73,7 +74,7 @@ FUZZ_RUN = @mkdir -p build/fuzz/corpus && echo "fuzz: $(FUZZ_SECONDS) s of build
   (tail -60 build/fuzz/last.log; false) && grep -E '^(Done|stat::new_units)' build/fuzz/last.log
 FUZZ_FLAGS := -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime bench-idle bench-sched bench-net cross test-cross clean
+.PHONY: all deps test unit e2e fuzz bench-store bench-api bench-runtime bench-idle bench-sched bench-net bench-pods cross test-cross clean
 all: $(B)/kubit
 
 deps:
@@ -166,6 +167,10 @@ bench-sched: $(B)/bench/sched_bench $(B)/kubit
 # IDLE_ARGS: e.g. "--pods 10 --seconds 120 --settle 30".
 bench-idle: $(B)/bench/idle_bench $(B)/kubit
 	$(B)/bench/idle_bench $(abspath $(B)/kubit) $(IDLE_ARGS)
+
+# PODS_ARGS: e.g. "--sequential 15 --parallel 30" (the defaults).
+bench-pods: $(B)/bench/pods_bench $(B)/kubit
+	$(B)/bench/pods_bench $(abspath $(B)/kubit) $(PODS_ARGS)
 
 # NET_ARGS: e.g. "--size-mb 256 --runs 7" (the defaults); DNS_ARGS: e.g. "--seconds 5 --rounds 3".
 bench-net: $(B)/bench/net_bench $(B)/bench/dns_bench $(B)/kubit
