@@ -1,5 +1,6 @@
 #include "core/api/schema.h"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -220,6 +221,131 @@ void Walk(const Message& m, const nlohmann::json& obj, const std::string& prefix
   }
 }
 
+// Go's names: "string", "int32", "v1.ExecAction", "[]string", "map[string]string".
+std::string GoScalar(Kind k) {
+  switch (k) {
+    case Kind::kString: return "string";
+    case Kind::kBool: return "bool";
+    case Kind::kInt32: return "int32";
+    case Kind::kInt64: return "int64";
+    case Kind::kUint32: return "uint32";
+    case Kind::kUint64: return "uint64";
+    case Kind::kFloat: return "float32";
+    case Kind::kDouble: return "float64";
+    case Kind::kBytes: return "[]uint8";
+    default: return "";
+  }
+}
+
+std::string GoMessage(const Message& m) {
+  std::string_view full = m.full_name;
+  size_t last = full.rfind('.');
+  size_t pkg = last == std::string_view::npos ? std::string_view::npos : full.rfind('.', last - 1);
+  return std::string(pkg == std::string_view::npos ? full : full.substr(pkg + 1));
+}
+
+std::string GoElement(const Field& f, Kind k) {
+  return k == Kind::kMessage && f.message ? GoMessage(*f.message) : GoScalar(k);
+}
+
+std::string GoType(const Field& f) {
+  if (f.is_map()) return "map[" + GoScalar(f.map_key) + "]" + GoElement(f, f.map_value);
+  return (f.repeated ? "[]" : "") + GoElement(f, f.kind);
+}
+
+// How Go's decoder names a JSON value in its errors.
+std::string JsonKind(const nlohmann::json& v) {
+  if (v.is_string()) return "string";
+  if (v.is_boolean()) return "bool";
+  if (v.is_number()) return "number";
+  if (v.is_array()) return "array";
+  return "object";
+}
+
+// Empty when `v` (not null) fits a single value of scalar kind `k`;
+// otherwise how the error names it.
+std::string ScalarMismatch(Kind k, const nlohmann::json& v) {
+  switch (k) {
+    case Kind::kString:
+    case Kind::kBytes:
+      return v.is_string() ? "" : JsonKind(v);
+    case Kind::kBool:
+      return v.is_boolean() ? "" : JsonKind(v);
+    case Kind::kInt32:
+    case Kind::kInt64:
+    case Kind::kUint32:
+    case Kind::kUint64: {
+      if (!v.is_number()) return JsonKind(v);
+      bool fits = v.is_number_integer();
+      if (fits && (k == Kind::kUint32 || k == Kind::kUint64)) fits = v.is_number_unsigned();
+      if (fits && k == Kind::kInt32) fits = v.get<int64_t>() >= INT32_MIN && v.get<int64_t>() <= INT32_MAX;
+      if (fits && k == Kind::kUint32) fits = v.get<uint64_t>() <= UINT32_MAX;
+      return fits ? "" : "number " + v.dump();
+    }
+    case Kind::kFloat:
+    case Kind::kDouble:
+      return v.is_number() ? "" : JsonKind(v);
+    default:
+      return "";
+  }
+}
+
+std::string TypeWalk(const Message& m, const nlohmann::json& obj, const std::string& prefix, bool top);
+
+// The error for one value of field `f` of message `m` at `path`.
+std::string ValueTypeError(const Message& m, const Field& f, Kind k, const nlohmann::json& v,
+                           const std::string& path, const std::string& go_type) {
+  if (v.is_null()) return "";
+  auto error = [&](const std::string& got) {
+    return "json: cannot unmarshal " + got + " into Go struct field " + std::string(m.name()) + "." + path +
+           " of type " + go_type;
+  };
+  if (k != Kind::kMessage) {
+    std::string got = ScalarMismatch(k, v);
+    return got.empty() ? "" : error(got);
+  }
+  if (!f.message || f.message->shape != Shape::kObject) return "";
+  if (!v.is_object()) return error(JsonKind(v));
+  return TypeWalk(*f.message, v, path, false);
+}
+
+std::string FieldTypeError(const Message& m, const Field& f, const nlohmann::json& v, const std::string& path) {
+  if (v.is_null()) return "";
+  if (f.is_map()) {
+    if (!v.is_object()) return "json: cannot unmarshal " + JsonKind(v) + " into Go struct field " +
+                               std::string(m.name()) + "." + path + " of type " + GoType(f);
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      // Go's path names struct fields only, not map keys or list indexes.
+      std::string e = ValueTypeError(m, f, f.map_value, it.value(), path, GoElement(f, f.map_value));
+      if (!e.empty()) return e;
+    }
+    return "";
+  }
+  if (f.repeated && f.kind != Kind::kBytes) {
+    // A list wrapper message (kStringList) is a list in the JSON too.
+    if (!v.is_array()) return "json: cannot unmarshal " + JsonKind(v) + " into Go struct field " +
+                              std::string(m.name()) + "." + path + " of type " + GoType(f);
+    for (const auto& e : v) {
+      std::string err = ValueTypeError(m, f, f.kind, e, path, GoElement(f, f.kind));
+      if (!err.empty()) return err;
+    }
+    return "";
+  }
+  return ValueTypeError(m, f, f.kind, v, path, GoElement(f, f.kind));
+}
+
+std::string TypeWalk(const Message& m, const nlohmann::json& obj, const std::string& prefix, bool top) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& key = it.key();
+    if ((top || m.is_kind) && (key == "apiVersion" || key == "kind")) continue;
+    const Field* f = m.FieldByName(key);
+    if (!f) continue;  // unknown: UnknownFields' part
+    std::string e = FieldTypeError(m, *f, it.value(), prefix.empty() ? key : prefix + "." + key);
+    if (!e.empty()) return e;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string Field::patch_strategy() const {
@@ -294,6 +420,10 @@ size_t FieldCount() { return R().fields; }
 void UnknownFields(const Message& m, const nlohmann::json& obj, std::vector<std::string>* paths) {
   if (!obj.is_object()) return;
   Walk(m, obj, "", true, paths);
+}
+
+std::string TypeError(const Message& m, const nlohmann::json& obj) {
+  return obj.is_object() ? TypeWalk(m, obj, "", true) : "";
 }
 
 void PruneUnknownFields(const Message& m, nlohmann::json* obj) {

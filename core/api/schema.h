@@ -128,6 +128,13 @@ size_t FieldCount();
 // into, and values of the wrong JSON type are left to other checks.
 void UnknownFields(const Message& m, const nlohmann::json& obj, std::vector<std::string>* paths);
 
+// The first field of `obj` whose JSON value has a type that `m`'s field
+// cannot take, as Go's decoder reports it ("json: cannot unmarshal bool
+// into Go struct field ExecAction.spec.containers.readinessProbe.exec.command
+// of type string"); empty when there is none. null fits every field; the
+// values with a shape of their own (Quantity, IntOrString, Time, ...) are
+// left to their parsers.
+std::string TypeError(const Message& m, const nlohmann::json& obj);
 // Removes from `obj` the fields UnknownFields reports, as upstream drops
 // the unknown fields of built-in kinds when it decodes them.
 void PruneUnknownFields(const Message& m, nlohmann::json* obj);

@@ -163,6 +163,7 @@ std::string Call::manager() const {
 
 // fieldValidation: unknown fields are an error (Strict, kubectl's default),
 // a warning (Warn, the server's default) or nothing (Ignore), as upstream.
+// Values of the wrong type are an error in every mode.
 bool CheckFields(Call& c, Json* o, ApiError* err) {
   std::string mode = c.req.Param("fieldValidation");
   if (mode.empty()) mode = "Warn";
@@ -172,6 +173,13 @@ bool CheckFields(Call& c, Json* o, ApiError* err) {
   }
   const api::schema::Message* m = api::schema::MessageForKind(c.type.api_version(), c.type.kind);
   if (!m) return true;
+  // A value of the wrong type fails decoding whatever the mode.
+  std::string type_error = api::schema::TypeError(*m, *o);
+  if (!type_error.empty()) {
+    *err = ApiError::BadRequest(c.type.kind + " in version \"" + c.type.version + "\" cannot be handled as a " +
+                                c.type.kind + ": " + type_error);
+    return false;
+  }
   std::vector<std::string> unknown;
   api::schema::UnknownFields(*m, *o, &unknown);
   // Whatever the mode, unknown fields are not kept, as upstream's decoding drops them.

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -281,3 +282,41 @@ TEST_CASE("schema: PruneUnknownFields removes what UnknownFields reports") {
 }
 
 }  // namespace
+
+TEST_CASE("schema: TypeError names the first value Go's decoder cannot take") {
+  const schema::Message* m = schema::MessageForKind("apps/v1", "Deployment");
+  REQUIRE(m);
+  Json d = Json::parse(kDeployment);
+  CHECK(schema::TypeError(*m, d) == "");
+  auto with = [&](const std::function<void(Json&)>& change) {
+    Json x = d;
+    change(x);
+    return schema::TypeError(*m, x);
+  };
+  // null fits every field; Quantity and IntOrString take their own forms.
+  CHECK(with([](Json& x) { x["spec"]["replicas"] = nullptr; }) == "");
+  CHECK(with([](Json& x) { x["spec"]["strategy"] = {{"rollingUpdate", {{"maxSurge", "25%"}, {"maxUnavailable", 1}}}}; }) == "");
+  CHECK(with([](Json& x) {
+          x["spec"]["template"]["spec"]["containers"][0]["resources"] = {{"limits", {{"cpu", 1}, {"memory", "1Gi"}}}};
+        }) == "");
+  CHECK(with([](Json& x) {
+          x["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {{"exec", {{"command", {true}}}}};
+        }) ==
+        "json: cannot unmarshal bool into Go struct field ExecAction.spec.template.spec.containers."
+        "readinessProbe.exec.command of type string");
+  CHECK(with([](Json& x) { x["spec"]["replicas"] = "3"; }) ==
+        "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32");
+  CHECK(with([](Json& x) { x["spec"]["replicas"] = 1.5; }) ==
+        "json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32");
+  CHECK(with([](Json& x) { x["spec"]["replicas"] = 4294967296LL; }) ==
+        "json: cannot unmarshal number 4294967296 into Go struct field DeploymentSpec.spec.replicas of type int32");
+  CHECK(with([](Json& x) { x["spec"]["template"]["spec"]["containers"] = Json::object(); }) ==
+        "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type "
+        "[]v1.Container");
+  CHECK(with([](Json& x) { x["spec"]["selector"] = "app=x"; }) ==
+        "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.selector of type v1.LabelSelector");
+  CHECK(with([](Json& x) { x["metadata"]["labels"] = {{"app", 1}}; }) ==
+        "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string");
+  CHECK(with([](Json& x) { x["metadata"]["labels"] = Json::array(); }) ==
+        "json: cannot unmarshal array into Go struct field ObjectMeta.metadata.labels of type map[string]string");
+}
