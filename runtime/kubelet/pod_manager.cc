@@ -95,6 +95,21 @@ bool PodManager::Start(std::string* error) {
   deps_.node_cpu_milli = host.cpus * 1000;
   deps_.node_memory_bytes = host.memory_bytes;
   deps_.log = opts_.log;
+  exits_ = std::make_unique<ctr::ExitWatch>([this](const std::string& id) {
+    std::string uid, name;
+    int n;
+    if (!ParseContainerId(id, &uid, &name, &n)) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto w = workers_.find(uid);
+    if (w != workers_.end()) w->second->Wake();
+  });
+  std::string watch_error;
+  if (exits_->Start(&watch_error)) {
+    deps_.watch_exit = [this](const std::string& id, pid_t pid, uint64_t start) { exits_->Watch(id, pid, start); };
+  } else {
+    opts_.log("container exits are looked for every second: " + watch_error);
+    exits_.reset();
+  }
 
   // What runs already, before any worker starts: workers adopt these
   // instead of starting new attempts.
@@ -140,6 +155,7 @@ void PodManager::Stop() {
     workers.swap(workers_);
   }
   for (auto& [uid, w] : workers) w->Stop();
+  exits_.reset();
 }
 
 void PodManager::StartWorker(const client::ObjectPtr& pod) {

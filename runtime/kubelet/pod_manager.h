@@ -30,6 +30,7 @@
 #include "core/client/client.h"
 #include "core/client/informer.h"
 #include "net/pod_network.h"
+#include "runtime/container/exit_watch.h"
 #include "runtime/container/runtime.h"
 #include "runtime/image/image_store.h"
 #include "runtime/kubelet/agent_cache.h"
@@ -104,6 +105,7 @@ class PodManager {
   std::unique_ptr<EventRecorder> events_;
   KubeletDeps deps_;
   std::unique_ptr<client::Informer> pods_;
+  std::unique_ptr<runtime::container::ExitWatch> exits_;  // null: workers poll
   std::unique_ptr<AgentCache> cache_;  // null when agent/state.db cannot be opened
   std::chrono::steady_clock::time_point started_;
   std::mutex network_mu_;

@@ -275,6 +275,12 @@ void PodWorker::ResendStatus() {
   cv_.notify_all();
 }
 
+void PodWorker::Wake() {
+  std::lock_guard<std::mutex> lock(mu_);
+  pod_changed_ = true;
+  cv_.notify_all();
+}
+
 void PodWorker::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void PodWorker::Stop() {
@@ -319,12 +325,15 @@ void PodWorker::Run() {
       account_checked_ = l != Lookup::kError || IsStaticPod(*pod);
     }
     Json p = WithServiceAccountVolume(*pod, account_automounts_);
+    Clock::time_point wake;
     if (gone || p["metadata"].contains("deletionTimestamp")) {
-      Terminate(p, gone);
-      finished_ = true;
-      return;
+      if (Terminate(p, gone, &wake)) {
+        finished_ = true;
+        return;
+      }
+    } else {
+      wake = Sync(p);
     }
-    Clock::time_point wake = Sync(p);
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_until(lock, wake, [&] { return stopping_ || pod_changed_; });
   }
@@ -610,14 +619,13 @@ bool PodWorker::TryStart(const Json& pod, const Json& c, Slot* slot, int n) {
   return true;
 }
 
-void PodWorker::KillContainer(const Json& pod, const Json& c, const std::string& id, int grace,
-                              const std::string& message) {
+void PodWorker::BeginStop(const Json& pod, const Json& c, const std::string& id, int grace,
+                          const std::string& message) {
   std::string name = c.value("name", "");
   bool init = false;
   for (const auto& ic : pod["spec"].value("initContainers", Json::array()))
     if (ic.value("name", "") == name) init = true;
   deps_->events->Record(pod, ContainerFieldPath(init, name), "Normal", "Killing", message);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
   const Json pre = c.value("lifecycle", Json::object()).value("preStop", Json::object());
   if (grace > 0 && (pre.contains("exec") || pre.contains("httpGet"))) {
     std::string out;
@@ -629,9 +637,6 @@ void PodWorker::KillContainer(const Json& pod, const Json& c, const std::string&
     int s = std::min<int>(pre["sleep"].value("seconds", 0), grace);
     std::this_thread::sleep_for(std::chrono::seconds(s));
   }
-  int left_ms = static_cast<int>(std::max<int64_t>(
-      0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
-             .count()));
   std::string error;
   int sig = SIGTERM;
   // The image's STOPSIGNAL, recorded nowhere else: the image config.
@@ -640,8 +645,23 @@ void PodWorker::KillContainer(const Json& pod, const Json& c, const std::string&
     int s = ctr::ParseSignal(image.config.stop_signal);
     if (s > 0) sig = s;
   }
-  if (!deps_->runtime->Stop(id, left_ms, sig, &error))
+  if (!deps_->runtime->Kill(id, grace > 0 ? sig : SIGKILL, &error)) Log("stop of container " + id + ": " + error);
+}
+
+void PodWorker::KillContainer(const Json& pod, const Json& c, const std::string& id, int grace,
+                              const std::string& message) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
+  BeginStop(pod, c, id, grace, message);
+  int left_ms = static_cast<int>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+             .count()));
+  std::string error;
+  bool exited = false;
+  if (!deps_->runtime->Wait(id, left_ms, &exited, &error)) {
     Log("stop of container " + id + ": " + error);
+    return;
+  }
+  if (!exited && !deps_->runtime->Stop(id, 0, SIGKILL, &error)) Log("stop of container " + id + ": " + error);
 }
 
 void PodWorker::HandleExited(const Json& pod, const Json& c, Slot* slot, bool restart,
@@ -722,7 +742,9 @@ void PodWorker::RunProbes(const Json& pod, const Json& c, Slot* slot, Clock::tim
 }
 
 PodWorker::Clock::time_point PodWorker::Sync(const Json& pod) {
-  auto wake = Clock::now() + std::chrono::seconds(1);
+  // Exits come from the exit watch; without it, containers are looked at
+  // every second. Probes and back-offs set their own times.
+  auto wake = Clock::now() + std::chrono::seconds(deps_->watch_exit ? 10 : 1);
   last_pod_ = pod;
   if (start_time_.empty()) {
     const Json st = pod.value("status", Json::object());
@@ -858,8 +880,22 @@ PodWorker::Clock::time_point PodWorker::Sync(const Json& pod) {
     }
   }
   Observe();
+  WatchExits();
   ReportStatus(pod);
+  // Back soon for what no event brings: a status write to try again, the
+  // volumes' refresh, an active deadline.
+  if (!status_error_.empty()) wake = std::min(wake, Clock::now() + std::chrono::seconds(1));
+  wake = std::min(wake, volumes_due_);
+  if (pod["spec"].contains("activeDeadlineSeconds")) wake = std::min(wake, Clock::now() + std::chrono::seconds(1));
   return wake;
+}
+
+void PodWorker::WatchExits() {
+  if (!deps_->watch_exit) return;
+  for (auto& [name, slot] : slots_)
+    for (auto& [n, a] : slot->attempts)
+      if (a.known && a.info.state.status == ctr::ContainerStatus::kRunning)
+        deps_->watch_exit(a.id, a.info.state.shim_pid, a.info.state.shim_start);
 }
 
 PodView PodWorker::BuildView(const Json& pod) {
@@ -1010,27 +1046,55 @@ void PodWorker::ReportStatus(const Json& pod) {
   }
 }
 
-void PodWorker::Terminate(const Json& pod, bool deleted_from_api) {
+bool PodWorker::Terminate(const Json& pod, bool deleted_from_api, Clock::time_point* wake) {
   std::string ns = pod["metadata"].value("namespace", ""), name = pod["metadata"].value("name", "");
   int grace = static_cast<int>(pod["metadata"].value(
       "deletionGracePeriodSeconds", pod["spec"].value("terminationGracePeriodSeconds", int64_t{30})));
   if (deleted_from_api) grace = 0;
+  if (!terminating_ || deleted_from_api) {
+    terminating_ = true;
+    // The API's deletionTimestamp is the delete's time plus the grace
+    // period: the same deadline after a restart of kubit.
+    kill_at_ = Clock::now() + std::chrono::seconds(grace);
+    std::string ts = pod["metadata"].value("deletionTimestamp", "");
+    struct tm t = {};
+    if (!deleted_from_api && !ts.empty() && strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%SZ", &t))
+      kill_at_ = Clock::now() + std::chrono::seconds(timegm(&t) - time(nullptr));
+  }
   Observe();
-  // Every running container stops at once, each within the grace period;
-  // app containers first, then sidecars (upstream stops sidecars last).
+  // App containers first, sidecars once they are gone (upstream stops
+  // sidecars last); the containers of a list stop at once.
+  bool running = false;
   for (const char* list : {"containers", "initContainers"}) {
     std::vector<std::thread> stops;
     for (const auto& c : pod["spec"].value(list, Json::array())) {
       auto it = slots_.find(c.value("name", ""));
       if (it == slots_.end() || !it->second->Running()) continue;
+      running = true;
       std::string id = it->second->Latest()->id;
-      stops.emplace_back([this, &pod, c, id, grace] {
-        KillContainer(pod, c, id, grace, "Stopping container " + c.value("name", ""));
-      });
+      if (stopping_ids_.insert(id).second) {
+        int left = static_cast<int>(
+            std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(kill_at_ - Clock::now()).count()));
+        stops.emplace_back([this, &pod, c, id, left] {
+          BeginStop(pod, c, id, left, "Stopping container " + c.value("name", ""));
+        });
+      } else if (Clock::now() >= kill_at_ && killed_ids_.insert(id).second) {
+        std::string error;
+        if (!deps_->runtime->Kill(id, SIGKILL, &error)) Log("stop of container " + id + ": " + error);
+      }
     }
     for (auto& t : stops) t.join();
+    if (running) break;
   }
-  Observe();
+  if (running) {
+    // An exit wakes the worker (the exit watch); the SIGKILL waits for the deadline.
+    Observe();
+    WatchExits();
+    auto poll = Clock::now() + std::chrono::seconds(deps_->watch_exit ? 10 : 1);
+    // Past the deadline: SIGKILLed, soon gone.
+    *wake = Clock::now() >= kill_at_ ? Clock::now() + std::chrono::milliseconds(200) : std::min(poll, kill_at_);
+    return false;
+  }
   std::vector<std::string> ids;
   for (const auto& [n, s] : slots_)
     for (const auto& [k, a] : s->attempts)
@@ -1038,7 +1102,7 @@ void PodWorker::Terminate(const Json& pod, bool deleted_from_api) {
   std::string error;
   if (!RemovePodResources(*deps_, uid_, ids, 0, &error))
     Log("cleanup of pod " + ns + "/" + name + ": " + error);
-  if (deleted_from_api) return;
+  if (deleted_from_api) return true;
   client::DeleteOptions opts;
   opts.grace_period_seconds = 0;
   opts.precondition_uid = uid_;
@@ -1047,6 +1111,7 @@ void PodWorker::Terminate(const Json& pod, bool deleted_from_api) {
     Log("final delete of pod " + ns + "/" + name + ": " + s.message());
   else
     Log("pod " + ns + "/" + name + " deleted");
+  return true;
 }
 
 bool RemovePodResources(const KubeletDeps& deps, const std::string& uid,

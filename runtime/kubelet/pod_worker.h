@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,10 @@ struct KubeletDeps {
   DnsSettings dns;
   int64_t node_cpu_milli = 0, node_memory_bytes = 0;
   std::function<void(const std::string&)> log;
+  // Asks to hear (PodWorker::Wake) when the running container `id`'s shim
+  // exits (runtime/container/exit_watch.h). Null: workers look at their
+  // containers every second instead of every 10 s.
+  std::function<void(const std::string& id, pid_t shim_pid, uint64_t shim_start)> watch_exit;
 };
 
 // Stops and removes everything kubit made for pod `uid`: containers (SIGKILL
@@ -79,6 +84,8 @@ class PodWorker {
   // Writes the status again at the next sync even if unchanged (a mirror
   // pod was made anew).
   void ResendStatus();
+  // Syncs now (a container of the pod ended).
+  void Wake();
   void Start();
   // kubit is stopping: the thread ends; containers keep running.
   void Stop();
@@ -93,16 +100,29 @@ class PodWorker {
   void Run();
   // One pass over the pod; returns when it wants to run again.
   Clock::time_point Sync(const nlohmann::json& pod);
-  void Terminate(const nlohmann::json& pod, bool deleted_from_api);
+  // One pass of the pod's termination: stop signals (after preStop hooks)
+  // to the running containers, app containers before sidecars, SIGKILL to
+  // those still running at the deadline (the pod's deletionTimestamp, so
+  // a restarted kubit keeps it). True once every container is gone and
+  // the pod is cleaned up (and its API object deleted); false with *wake
+  // when it wants to look again (an exit also wakes it).
+  bool Terminate(const nlohmann::json& pod, bool deleted_from_api, Clock::time_point* wake);
   bool EnsureSandbox(const nlohmann::json& pod, std::string* error);
   bool WritePodFiles(const nlohmann::json& pod, std::string* error);
   void Observe();
+  // Asks the exit watch about every running container (deps_->watch_exit).
+  void WatchExits();
   // Starts attempt `n` of a container; false when it could not (the slot's
   // waiting reason says why).
   bool StartContainer(const nlohmann::json& pod, const nlohmann::json& c, Slot* slot, int n);
   bool TryStart(const nlohmann::json& pod, const nlohmann::json& c, Slot* slot, int n);
   bool EnsureImage(const nlohmann::json& pod, const nlohmann::json& c, Slot* slot,
                    runtime::image::Image* image);
+  // The Killing event, the preStop hook (within grace_seconds) and the
+  // stop signal (the image's STOPSIGNAL or SIGTERM); does not wait.
+  void BeginStop(const nlohmann::json& pod, const nlohmann::json& c, const std::string& id, int grace_seconds,
+                 const std::string& message);
+  // BeginStop, then the exit waited for until grace_seconds, then SIGKILL.
   void KillContainer(const nlohmann::json& pod, const nlohmann::json& c, const std::string& id,
                      int grace_seconds, const std::string& message);
   // Restarts an exited container (when `restart`) unless in crash-loop back-off.
@@ -154,6 +174,12 @@ class PodWorker {
   };
   std::map<std::string, Token> tokens_;  // by audience and expiration
   nlohmann::json last_pod_;
+  // Termination (Terminate): containers sent their stop signal, and when
+  // they get SIGKILL.
+  std::set<std::string> stopping_ids_;
+  std::set<std::string> killed_ids_;
+  Clock::time_point kill_at_{};
+  bool terminating_ = false;
 };
 
 }  // namespace kubit::kubelet
