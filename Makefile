@@ -103,7 +103,26 @@ $(PCH): $(B)/pch/pch.h $(DEPS_STAMP) Makefile
 
 $(B)/obj/%.o: %.cc $(DEPS_STAMP) | $(PCH)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(PCH_FLAGS) $(CXXFLAGS) -c $< -o $@
+	$(CXX) $(CPPFLAGS) $(PCH_FLAGS) $(CXXFLAGS) $(OPT) -c $< -o $@
+
+# Code off the hot paths (controllers, validation, defaulting, printing,
+# the kubelet, images, commands) is compiled for size: a quarter smaller
+# (about 1 MiB of the executable), at no cost that shows where time goes
+# (the API's request path, the store, networking and the scheduler keep
+# -O2). Its objects have a precompiled header of their own: GCC uses a
+# header only with the optimization it was made with.
+COLD_SRCS := $(wildcard core/controllers/*.cc core/api/validation*.cc core/api/defaults*.cc \
+               core/api/printers.cc core/api/openapi.cc core/api/limit_ranger.cc core/api/quota_usage.cc \
+               runtime/kubelet/*.cc runtime/image/*.cc manifests/*.cc cmd/kubit/*.cc)
+PCH_OS := $(B)/pch-os/pch.h.gch
+$(B)/pch-os/pch.h: mk/pch.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(PCH_OS): $(B)/pch-os/pch.h $(DEPS_STAMP) Makefile
+	$(CXX) $(filter-out -MMD -MP,$(CPPFLAGS)) $(CXXFLAGS) -Os -x c++-header $< -o $@
+$(call obj,$(COLD_SRCS)): OPT := -Os
+$(call obj,$(COLD_SRCS)): PCH_FLAGS := -include $(B)/pch-os/pch.h
+$(call obj,$(COLD_SRCS)): | $(PCH_OS)
 
 # The commit shown by --version: rebuilt whenever HEAD moves.
 $(B)/obj/cmd/kubit/version.o: $(wildcard .git/logs/HEAD)
