@@ -199,7 +199,8 @@ server_cmd() {
 
 # start_server DATA_DIR [FLAGS...]: starts `kubit server` in the background
 # and waits until it logs that it is ready. Sets SERVER_PID and SERVER_LOG.
-# A port some other program took is retried with another.
+# A port some other program took is retried with another. The data dir is
+# `kubit killall`ed when the test exits (its node's pods and mounts).
 start_server() {
   for _attempt in 1 2 3 4 5; do
     server_cmd "$@"
@@ -210,7 +211,8 @@ start_server() {
     printf '$ %s &  -> pid %s, log %s\n' "${SERVER_CMD[*]}" "$SERVER_PID" "$(basename "$SERVER_LOG")"
     wait_for_log "$SERVER_LOG" 'server: ready' "$SERVER_PID"
     case $? in
-      0) return 0 ;;
+      0) killall_at_exit "$1"  # its own node's pods, sandboxes and mounts
+         return 0 ;;
       1) wait "$SERVER_PID"
          _rc=$?
          grep -q 'cannot listen on .*in use' "$SERVER_LOG" && continue
