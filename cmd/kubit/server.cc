@@ -104,6 +104,7 @@ int ServerCommand(const Args& args) {
   std::string cluster_cidr = "10.42.0.0/16";
   std::string flannel_backend = "vxlan";
   std::string node_monitor_grace_period = "40s";
+  std::string metric_resolution = "15s";
   int64_t port = 6443;
   std::vector<std::string> tls_sans, node_ips, disabled;
   bool disable_controller_manager = false;
@@ -134,6 +135,9 @@ int ServerCommand(const Args& args) {
   flags.String("node-monitor-grace-period", &node_monitor_grace_period,
                "How long a node may go without renewing its Lease or posting status before it is "
                "marked Unknown and tainted unreachable (a Go duration, as kube-controller-manager's)");
+  flags.String("metric-resolution", &metric_resolution,
+               "How often each node's usage is scraped for metrics.k8s.io (kubectl top, HPAs), as "
+               "metrics-server's --metric-resolution (a Go duration, at least 1s)");
   flags.Bool("disable-controller-manager", &disable_controller_manager,
              "Do not run the controllers (namespaces, service accounts, ...)");
   flags.Bool("disable-agent", &disable_agent, "Do not run a node agent (no workloads on this board)");
@@ -175,6 +179,12 @@ int ServerCommand(const Args& args) {
   if (!controllers::ParseGoDuration(node_monitor_grace_period, &grace_nanos) || grace_nanos < 1e9) {
     fprintf(stderr, "Error: invalid --node-monitor-grace-period \"%s\": a duration of at least 1s, like 40s\n",
             node_monitor_grace_period.c_str());
+    return 2;
+  }
+  double resolution_nanos = 0;
+  if (!controllers::ParseGoDuration(metric_resolution, &resolution_nanos) || resolution_nanos < 1e9) {
+    fprintf(stderr, "Error: invalid --metric-resolution \"%s\": a duration of at least 1s, like 15s\n",
+            metric_resolution.c_str());
     return 2;
   }
   // Pod network: nodes' podCIDRs are /24s of --cluster-cidr (as k3s).
@@ -246,6 +256,9 @@ int ServerCommand(const Args& args) {
   ao.network.service_cidr = service_cidr;
   ao.network.cluster_dns = agent.cluster_dns;
   ao.network.flannel_backend = flannel_backend;
+  ao.metrics.enabled = std::find(disabled.begin(), disabled.end(), "metrics-server") == disabled.end();
+  ao.metrics.resolution = std::chrono::milliseconds(static_cast<int64_t>(resolution_nanos / 1e6));
+  ao.metrics.log = [](const std::string& m) { Log(Level::kWarn, "server", m); };
   apiserver::ApiServer api(ao, state.get(), &pki);
   if (!api.Start(&error)) {
     Log(Level::kError, "server", error);

@@ -155,7 +155,8 @@ ApiServer::ApiServer(ApiServerOptions options, store::Store* state, const Cluste
       crds_(state),
       rest_(state, opts_.rest),
       join_(pki, state, opts_.network),
-      streams_(state, &tunnels_) {}
+      streams_(state, &tunnels_),
+      metrics_api_(state, &tunnels_, opts_.metrics) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -188,10 +189,13 @@ bool ApiServer::Start(std::string* error) {
   ho.client_ca_pem = pki_->ca.cert_pem;
   http_ = std::make_unique<net::HttpServer>(
       ho, [this](net::HttpRequest& req, net::HttpResponse& resp) { Handle(req, resp); });
-  return http_->Start(error);
+  if (!http_->Start(error)) return false;
+  metrics_api_.Start();
+  return true;
 }
 
 void ApiServer::Stop() {
+  metrics_api_.Stop();
   tunnels_.Stop();
   if (http_) http_->Stop();
   rbac_.Stop();
@@ -392,6 +396,7 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
       bool legacy = path.rfind("/api/", 0) == 0 || path == "/api";
       for (const auto& g : api::ServedGroups())
         if (g.group.empty() == legacy) items.push_back(DiscoveryGroup(g.group, g.versions));
+      if (!legacy && metrics_api_.enabled()) items.push_back(MetricsApi::AggregatedGroup());
       resp.SetHeader("Content-Type", "application/json;g=apidiscovery.k8s.io;v=" + dv +
                                          ";as=APIGroupDiscoveryList");
       resp.SetHeader("Vary", "Accept");
@@ -414,8 +419,10 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
     Json groups = Json::array();
     for (const auto& g : api::ServedGroups())
       if (!g.group.empty()) groups.push_back(GroupJson(g));
+    if (metrics_api_.enabled()) groups.push_back(MetricsApi::GroupEntry());
     return SendJson(resp, 200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
   }
+  if (metrics_api_.ServeDiscovery(path, resp)) return;
   if (path.rfind("/apis/", 0) == 0) {
     std::string rest = path.substr(6);
     if (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -437,6 +444,7 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
     }
   }
   if (!resource) return SendError(resp, ApiError::NotFoundPath());
+  if (info.group == kMetricsGroup && metrics_api_.enabled()) return metrics_api_.Serve(info, req, resp);
   if (info.type && info.type->kind == "ServiceAccount" && info.subresource == "token" &&
       info.verb == "create")
     return reviews_.ServeToken(info, req, resp);

@@ -13,6 +13,7 @@
 #include "core/apiserver/request_info.h"
 #include "core/apiserver/crd_controller.h"
 #include "core/apiserver/metrics.h"
+#include "core/apiserver/metrics_api.h"
 #include "core/apiserver/node_authorizer.h"
 #include "core/apiserver/node_join.h"
 #include "core/apiserver/node_tunnel.h"
@@ -36,6 +37,7 @@ struct ApiServerOptions {
   std::string version = "v0.0.0";  // kubit's version, for /version
   RestOptions rest;
   ClusterNetwork network;  // served to agents at /v1-kubit/config
+  MetricsApiOptions metrics;  // metrics.k8s.io (kubectl top, HPAs)
 };
 
 class ApiServer {
@@ -75,6 +77,7 @@ class ApiServer {
   NodeJoin join_;
   NodeTunnels tunnels_;
   PodStreams streams_;
+  MetricsApi metrics_api_;
   std::unique_ptr<net::HttpServer> http_;
 };
 

@@ -41,6 +41,10 @@ const std::vector<std::string> kWrite = {"create", "delete", "deletecollection",
 const std::vector<std::string> kReadWrite = {"create", "delete", "deletecollection", "get",
                                              "list",   "patch",  "update",           "watch"};
 
+// system:aggregated-metrics-reader's rule, which upstream aggregates into
+// view, edit and admin (kubectl top).
+Json MetricsReaderRule() { return Rule({"metrics.k8s.io"}, {"pods", "nodes"}, kRead); }
+
 // What `view` may read, per group.
 std::vector<Json> ViewRules() {
   return {
@@ -61,6 +65,7 @@ std::vector<Json> ViewRules() {
       Rule({"policy"}, {"poddisruptionbudgets", "poddisruptionbudgets/status"}, kRead),
       Rule({"networking.k8s.io"}, {"ingresses", "ingresses/status", "networkpolicies"}, kRead),
       Rule({"discovery.k8s.io"}, {"endpointslices"}, kRead),
+      MetricsReaderRule(),
   };
 }
 
@@ -161,6 +166,7 @@ std::vector<DefaultRole> DefaultClusterRoles() {
        {UrlRule({"/healthz", "/livez", "/readyz", "/version", "/version/"}, {"get"})}},
       {"system:node", NodeRules()},
       {"system:kube-scheduler", SchedulerRules()},
+      {"system:aggregated-metrics-reader", {MetricsReaderRule()}},
   };
 }
 
@@ -223,6 +229,10 @@ store::Status RbacAuthorizer::Start() {
               {"kind", "ClusterRole"},
               {"metadata", BootstrapMeta(r.name)},
               {"rules", r.rules}};
+    // The labels metrics-server's manifest gives it.
+    if (std::string(r.name) == "system:aggregated-metrics-reader")
+      for (const char* to : {"admin", "edit", "view"})
+        o["metadata"]["labels"][std::string("rbac.authorization.k8s.io/aggregate-to-") + to] = "true";
     store::Status s = state_->Create(crole + r.name, o.dump());
     if (!s.ok() && !s.IsAlreadyExists()) return s;
   }

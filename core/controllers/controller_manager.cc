@@ -8,6 +8,7 @@
 #include "core/controllers/endpointslice_controller.h"
 #include "core/controllers/garbage_collector.h"
 #include "core/controllers/hpa_controller.h"
+#include "core/controllers/hpa_metrics_client.h"
 #include "core/controllers/ingress_status_controller.h"
 #include "core/controllers/job_controller.h"
 #include "core/controllers/namespace_controller.h"
@@ -43,8 +44,9 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
   node_lifecycle_ =
       std::make_unique<NodeLifecycleController>(client, &informers_, opts_.log, opts_.node_monitor_grace_period);
   disruption_ = std::make_unique<DisruptionController>(client, &informers_, opts_.log);
-  // No metrics API yet: HPAs report that they cannot get metrics.
-  autoscalers_ = std::make_unique<HorizontalPodAutoscalerController>(client, &informers_, opts_.log, nullptr);
+  resource_metrics_ = std::make_unique<ResourceMetricsClient>(client);
+  autoscalers_ =
+      std::make_unique<HorizontalPodAutoscalerController>(client, &informers_, opts_.log, resource_metrics_.get());
   resource_quotas_ = std::make_unique<ResourceQuotaController>(client, &informers_, opts_.log);
   if (opts_.servicelb) servicelb_ = std::make_unique<ServiceLBController>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;

@@ -27,6 +27,7 @@ class NamespaceController;
 class NodeLifecycleController;
 class ReplicaSetController;
 class NodeIpamController;
+class ResourceMetricsClient;
 class ResourceQuotaController;
 class RootCAPublisher;
 class ServiceAccountController;
@@ -74,6 +75,7 @@ class ControllerManager {
   std::unique_ptr<StatefulSetController> statefulsets_;
   std::unique_ptr<NodeLifecycleController> node_lifecycle_;
   std::unique_ptr<DisruptionController> disruption_;
+  std::unique_ptr<ResourceMetricsClient> resource_metrics_;  // metrics.k8s.io, for the HPAs
   std::unique_ptr<HorizontalPodAutoscalerController> autoscalers_;
   std::unique_ptr<ResourceQuotaController> resource_quotas_;
   std::unique_ptr<ServiceLBController> servicelb_;  // null with --disable servicelb

@@ -7,8 +7,8 @@
 // currentMetrics, lastScaleTime, conditions AbleToScale, ScalingActive,
 // ScalingLimited) and SuccessfulRescale events.
 //
-// kubit has no metrics API yet: usage comes through PodMetricsSource, and
-// without one every HPA reports ScalingActive False
+// Usage comes through PodMetricsSource (hpa_metrics_client.h reads
+// metrics.k8s.io); while it has none, an HPA reports ScalingActive False
 // (FailedGetResourceMetric), as upstream does without metrics-server.
 #pragma once
 

@@ -20,6 +20,7 @@
 #include "net/websocket.h"
 #include "runtime/kubelet/log_reader.h"
 #include "runtime/kubelet/pod_naming.h"
+#include "runtime/kubelet/resource_metrics.h"
 
 namespace kubit::kubelet {
 
@@ -426,6 +427,12 @@ void StreamServer::Serve(net::Conn* conn) {
   if (!net::ParseRequestHead(buf.substr(0, end), &req, &version))
     return SendStatus(conn, 400, "BadRequest", "malformed request");
   req.conn = conn;
+  if (req.path == "/metrics/resource" && req.method == "GET") {
+    std::string body = RenderResourceMetrics(CollectResourceUsage(&runtime_));
+    conn->Write("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+    return;
+  }
   // /<kind>/<ns>/<pod>/<container>
   std::vector<std::string> parts;
   for (size_t pos = 1; pos <= req.path.size();) {

@@ -8,6 +8,8 @@
 //   GET /exec/<ns>/<pod>/<container>?command=..&stdin=&stdout=&stderr=&tty=
 //       WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io), then
 //       the exec's streams as channels, as client-go's remotecommand
+//   GET /metrics/resource
+//       200 text/plain, the node's and containers' usage (resource_metrics.h)
 //
 // Containers are found from the kubelet's names alone (pod_naming.h): the
 // log directories give a pod's uid and its attempts, the runtime's records
