@@ -232,6 +232,9 @@ bool NodeAuthorizer::Authorize(const std::string& node, const Attributes& a) con
     if (res == "persistentvolumeclaims" && sub.empty())
       return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::claims);
     if (res == "persistentvolumes" && sub.empty()) return verb == "get" && named && ReachesVolume(node, a.name);
+    // The kubelet reads its pods' ServiceAccounts (automountServiceAccountToken).
+    if (res == "serviceaccounts" && sub.empty())
+      return ReadVerb(verb) && named && ReachesServiceAccount(node, a.ns, a.name);
     if (res == "serviceaccounts" && sub == "token")
       return verb == "create" && ReachesServiceAccount(node, a.ns, a.name);
     if (res == "pods") {
