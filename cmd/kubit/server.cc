@@ -137,7 +137,7 @@ int ServerCommand(const Args& args) {
                "marked Unknown and tainted unreachable (a Go duration, as kube-controller-manager's)");
   flags.String("metric-resolution", &metric_resolution,
                "How often each node's usage is scraped for metrics.k8s.io (kubectl top, HPAs), as "
-               "metrics-server's --metric-resolution (a Go duration, at least 1s)");
+               "metrics-server's --metric-resolution (a Go duration, at least 1s; metrics-server's own minimum is 10s)");
   flags.Bool("disable-controller-manager", &disable_controller_manager,
              "Do not run the controllers (namespaces, service accounts, ...)");
   flags.Bool("disable-agent", &disable_agent, "Do not run a node agent (no workloads on this board)");

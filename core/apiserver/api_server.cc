@@ -195,8 +195,9 @@ bool ApiServer::Start(std::string* error) {
 }
 
 void ApiServer::Stop() {
-  metrics_api_.Stop();
+  // Tunnels first: a scrape waiting on a silent node fails at once.
   tunnels_.Stop();
+  metrics_api_.Stop();
   if (http_) http_->Stop();
   rbac_.Stop();
   nodes_.Stop();

@@ -154,8 +154,11 @@ std::string RenderResourceMetrics(const ResourceUsage& usage) {
            c.timestamp_ms);
   Family(&out, "container_start_time_seconds", "[STABLE] Start time of the container since unix epoch in seconds",
          "gauge");
+  // Stamped with the start itself, as the kubelet's collector does.
   for (const auto& c : usage.containers)
-    sample("container_start_time_seconds", container_labels(c), c.start_time_seconds, c.timestamp_ms);
+    if (c.start_time_seconds > 0)
+      sample("container_start_time_seconds", container_labels(c), c.start_time_seconds,
+             static_cast<int64_t>(c.start_time_seconds * 1000));
   if (usage.node.present) {
     Family(&out, "node_cpu_usage_seconds_total", "[STABLE] Cumulative cpu time consumed by the node in core-seconds",
            "counter");
