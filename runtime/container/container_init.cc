@@ -89,6 +89,7 @@ class Init {
   const InitConfig& c_;
   const ContainerSpec& spec_;
   std::string rootfs_, error_;
+  std::vector<sock_filter> seccomp_;  // made before the wait for the cgroup
 };
 
 bool Init::JoinNamespaces() {
@@ -320,16 +321,18 @@ bool Init::SetupStdio() {
 void Init::Run() {
   // The launcher's move of this process into its cgroup costs an RCU grace
   // period on cgroup v1 (milliseconds): the mounts that do not depend on the
-  // cgroup go on meanwhile, and the wait comes only before the cgroup
-  // namespace is made.
+  // cgroup and the seccomp program go on meanwhile, and the wait comes only
+  // before the cgroup namespace is made.
   bool ok = JoinNamespaces() && SetHostname() && MakeMountsPrivate() && MountRootfs() &&
-            MountProc() && MountDev() && MountSys() && WaitForParent() && UnshareCgroup() &&
+            MountProc() && MountDev() && MountSys() && PrepareSeccomp(spec_, &seccomp_, &error_) &&
+            WaitForParent() && UnshareCgroup() &&
             MountCgroupFs() && MountUserMounts() && BindConsole() && PivotRoot() &&
             MaskPaths() && ReadonlyPaths() && MakeWorkingDir() && ReadonlyRootfs() &&
             SetupStdio();
   if (ok) {
     ProcessIdentity id;
     ok = ResolveIdentity(spec_, spec_.user, &id, &error_);
+    id.seccomp_program = std::move(seccomp_);
     if (ok && chdir(spec_.working_dir.c_str()) != 0) ok = FailErrno("chdir " + spec_.working_dir);
     std::string hostname = spec_.hostname.empty() ? spec_.id.substr(0, 12) : spec_.hostname;
     if (!spec_.namespaces.uts.empty()) {

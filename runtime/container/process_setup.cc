@@ -58,24 +58,51 @@ CapSet PermittedNow() {
 
 std::string Errno(const std::string& what) { return what + ": " + strerror(errno); }
 
-bool ResolveIdentity(const ContainerSpec& spec, const std::string& user, ProcessIdentity* out,
-                     std::string* error) {
-  if (!ResolveUserInRoot(user, &out->user, error)) return false;
-  if (!ComputeCapabilities(spec.security.privileged, spec.security.cap_add,
-                           spec.security.cap_drop, KernelLastCap(), &out->caps, error))
+namespace {
+
+bool SpecCaps(const ContainerSpec& spec, CapSet* caps, std::string* error) {
+  if (!ComputeCapabilities(spec.security.privileged, spec.security.cap_add, spec.security.cap_drop,
+                           KernelLastCap(), caps, error))
     return false;
-  out->caps &= PermittedNow();
-  out->no_new_privs = spec.security.no_new_privs;
-  out->seccomp = !spec.security.privileged && spec.security.seccomp == SeccompMode::kRuntimeDefault;
+  *caps &= PermittedNow();
   return true;
 }
+
+bool SpecSeccomp(const ContainerSpec& spec) {
+  return !spec.security.privileged && spec.security.seccomp == SeccompMode::kRuntimeDefault;
+}
+
+}  // namespace
+
+bool ResolveIdentity(const ContainerSpec& spec, const std::string& user, ProcessIdentity* out,
+                     std::string* error) {
+  if (!ResolveUserInRoot(user, &out->user, error) || !SpecCaps(spec, &out->caps, error)) return false;
+  out->no_new_privs = spec.security.no_new_privs;
+  out->seccomp = SpecSeccomp(spec);
+  return true;
+}
+
+bool PrepareSeccomp(const ContainerSpec& spec, std::vector<sock_filter>* out, std::string* error) {
+  out->clear();
+  CapSet caps;
+  return !SpecSeccomp(spec) || (SpecCaps(spec, &caps, error) && DefaultSeccompProgram(caps, out, error));
+}
+
+namespace {
+
+bool LoadSeccomp(const ProcessIdentity& id, std::string* error) {
+  if (!id.seccomp_program.empty()) return LoadSeccompProgram(id.seccomp_program, error);
+  return ApplyDefaultSeccomp(id.caps, error);
+}
+
+}  // namespace
 
 bool ApplyIdentity(const ProcessIdentity& id, const std::vector<uint32_t>& additional_gids,
                    std::string* error) {
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
   // uid change below may take away: load it now (the profile allows every
   // call that follows).
-  if (id.seccomp && !id.no_new_privs && !ApplyDefaultSeccomp(id.caps, error)) return false;
+  if (id.seccomp && !id.no_new_privs && !LoadSeccomp(id, error)) return false;
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
     *error = Errno("prctl PR_SET_KEEPCAPS");
     return false;
@@ -107,7 +134,7 @@ bool ApplyIdentity(const ProcessIdentity& id, const std::vector<uint32_t>& addit
     *error = Errno("prctl PR_SET_NO_NEW_PRIVS");
     return false;
   }
-  if (id.seccomp && id.no_new_privs && !ApplyDefaultSeccomp(id.caps, error)) return false;
+  if (id.seccomp && id.no_new_privs && !LoadSeccomp(id, error)) return false;
   return true;
 }
 

@@ -5,6 +5,10 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
 
 namespace kubit::runtime::container {
 namespace {
@@ -76,7 +80,7 @@ const SeccompRule* DefaultSeccompRules(int* count) {
   return kRules;
 }
 
-bool ApplyDefaultSeccomp(CapSet caps, std::string* error) {
+bool DefaultSeccompProgram(CapSet caps, std::vector<sock_filter>* out, std::string* error) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) {
     *error = "seccomp_init failed";
@@ -121,13 +125,39 @@ bool ApplyDefaultSeccomp(CapSet caps, std::string* error) {
       return false;
     }
   }
-  rc = seccomp_load(ctx);
+  // libseccomp 2.5 exports to a descriptor only.
+  int fd = memfd_create("seccomp", MFD_CLOEXEC);
+  if (fd < 0) {
+    seccomp_release(ctx);
+    *error = std::string("memfd_create: ") + strerror(errno);
+    return false;
+  }
+  rc = seccomp_export_bpf(ctx, fd);
   seccomp_release(ctx);
-  if (rc != 0) {
-    *error = Failed("load", rc);
+  off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
+  out->assign(size > 0 ? size / sizeof(sock_filter) : 0, sock_filter{});
+  bool read_ok = size > 0 && size % sizeof(sock_filter) == 0 &&
+                 pread(fd, out->data(), size, 0) == static_cast<ssize_t>(size);
+  close(fd);
+  if (rc != 0 || !read_ok) {
+    *error = rc != 0 ? Failed("export", rc) : "seccomp: the exported program could not be read back";
     return false;
   }
   return true;
+}
+
+bool LoadSeccompProgram(const std::vector<sock_filter>& program, std::string* error) {
+  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  if (program.empty() || program.size() > BPF_MAXINSNS || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+    *error = std::string("seccomp: loading the filter: ") + (program.empty() ? "empty program" : strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+bool ApplyDefaultSeccomp(CapSet caps, std::string* error) {
+  std::vector<sock_filter> program;
+  return DefaultSeccompProgram(caps, &program, error) && LoadSeccompProgram(program, error);
 }
 
 }  // namespace kubit::runtime::container

@@ -7,7 +7,10 @@
 // back to clone, which can be inspected). The table is in seccomp_profile.cc.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <string>
+#include <vector>
 
 #include "runtime/container/capabilities.h"
 
@@ -21,9 +24,17 @@ struct SeccompRule {
 // The deny table, for tests and documentation: the rules and their count.
 const SeccompRule* DefaultSeccompRules(int* count);
 
-// Loads the default profile into the calling thread (inherited across
-// exec). `caps` is the container's capability set. Needs no_new_privs or
-// CAP_SYS_ADMIN at the time of the call.
+// The default profile for a container with capability set `caps`, as the
+// BPF program the kernel runs (libseccomp builds it: a few ms, so the
+// container's init builds it while it waits for its cgroup).
+bool DefaultSeccompProgram(CapSet caps, std::vector<sock_filter>* out, std::string* error);
+
+// Loads a program into the calling thread (inherited across exec). Needs
+// no_new_privs or CAP_SYS_ADMIN at the time of the call; sets neither
+// (as runc: no_new_privs is the container's allowPrivilegeEscalation).
+bool LoadSeccompProgram(const std::vector<sock_filter>& program, std::string* error);
+
+// DefaultSeccompProgram, then LoadSeccompProgram.
 bool ApplyDefaultSeccomp(CapSet caps, std::string* error);
 
 }  // namespace kubit::runtime::container

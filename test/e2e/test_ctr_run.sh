@@ -60,6 +60,11 @@ assert_match "$OUT" '^m=[1-9]'
 ctr run --rm "${R[@]}" --privileged c5 sh -c 'unshare -n true && mount -t tmpfs t /tmp && echo ok'
 assert_rc 0 "privileged container"
 assert_eq "$OUT" ok
+# The filter is on (mode 2); no_new_privs only when asked for, as Docker.
+ctr run --rm "${R[@]}" c5 grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
+assert_eq "$(echo "$OUT" | tr -s ' \t' ' ' | tr '\n' ' ')" "NoNewPrivs: 0 Seccomp: 2 " "a default container's seccomp and no_new_privs"
+ctr run --rm "${R[@]}" --no-new-privileges c5 grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
+assert_eq "$(echo "$OUT" | tr -s ' \t' ' ' | tr '\n' ' ')" "NoNewPrivs: 1 Seccomp: 2 " "with --no-new-privileges"
 
 step "masked and read-only /proc paths, read-only /sys"
 ctr run --rm "${R[@]}" c6 sh -c 'wc -c </proc/keys; ls /sys/firmware | wc -l;
