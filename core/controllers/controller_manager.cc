@@ -11,10 +11,12 @@
 #include "core/controllers/hpa_metrics_client.h"
 #include "core/controllers/ingress_status_controller.h"
 #include "core/controllers/job_controller.h"
+#include "core/controllers/local_path_provisioner.h"
 #include "core/controllers/namespace_controller.h"
 #include "core/controllers/replicaset_controller.h"
 #include "core/controllers/node_ipam_controller.h"
 #include "core/controllers/node_lifecycle_controller.h"
+#include "core/controllers/pv_binder_controller.h"
 #include "core/controllers/resourcequota_controller.h"
 #include "core/controllers/root_ca_publisher.h"
 #include "core/controllers/serviceaccount_controller.h"
@@ -49,6 +51,8 @@ ControllerManager::ControllerManager(client::Client* client, ControllerManagerOp
       std::make_unique<HorizontalPodAutoscalerController>(client, &informers_, opts_.log, resource_metrics_.get());
   resource_quotas_ = std::make_unique<ResourceQuotaController>(client, &informers_, opts_.log);
   if (opts_.servicelb) servicelb_ = std::make_unique<ServiceLBController>(client, &informers_, opts_.log);
+  volume_binder_ = std::make_unique<PersistentVolumeBinderController>(client, &informers_, opts_.log);
+  if (opts_.local_storage) local_path_ = std::make_unique<LocalPathProvisioner>(client, &informers_, opts_.log);
   net::Ipv4Prefix cluster_cidr;
   std::string error;
   if (!opts_.cluster_cidr.empty()) {
@@ -90,10 +94,14 @@ void ControllerManager::Start() {
   autoscalers_->Start();
   resource_quotas_->Start();
   if (servicelb_) servicelb_->Start();
+  volume_binder_->Start();
+  if (local_path_) local_path_->Start();
 }
 
 void ControllerManager::Stop() {
   // Workers first (they use the caches), then the informers feeding them.
+  if (local_path_) local_path_->Stop();
+  volume_binder_->Stop();
   if (servicelb_) servicelb_->Stop();
   resource_quotas_->Stop();
   autoscalers_->Stop();

@@ -23,8 +23,10 @@ class GarbageCollector;
 class HorizontalPodAutoscalerController;
 class IngressStatusController;
 class JobController;
+class LocalPathProvisioner;
 class NamespaceController;
 class NodeLifecycleController;
+class PersistentVolumeBinderController;
 class ReplicaSetController;
 class NodeIpamController;
 class ResourceMetricsClient;
@@ -43,6 +45,8 @@ struct ControllerManagerOptions {
   // k3s's ServiceLB: LoadBalancer Services get the nodes' addresses (off
   // with `kubit server --disable servicelb`).
   bool servicelb = true;
+  // k3s's local-path provisioner (off with `kubit server --disable local-storage`).
+  bool local_storage = true;
   Logger log;
 };
 
@@ -79,6 +83,8 @@ class ControllerManager {
   std::unique_ptr<HorizontalPodAutoscalerController> autoscalers_;
   std::unique_ptr<ResourceQuotaController> resource_quotas_;
   std::unique_ptr<ServiceLBController> servicelb_;  // null with --disable servicelb
+  std::unique_ptr<PersistentVolumeBinderController> volume_binder_;
+  std::unique_ptr<LocalPathProvisioner> local_path_;  // null with --disable local-storage
 };
 
 }  // namespace kubit::controllers
