@@ -187,9 +187,10 @@ std::string RenderResourceMetrics(const ResourceUsage& usage) {
   for (const auto& [key, p] : pods) sample("pod_cpu_usage_seconds_total", pod_labels(key), p.cpu, p.ts);
   Family(&out, "pod_memory_working_set_bytes", "[STABLE] Current working set of the pod in bytes", "gauge");
   for (const auto& [key, p] : pods) sample("pod_memory_working_set_bytes", pod_labels(key), p.memory, p.ts);
-  Family(&out, "scrape_error", "[ALPHA] 1 if there was an error while getting container metrics, 0 otherwise",
+  // scrape_error's successor since 1.29 (the old name is hidden by 1.32).
+  Family(&out, "resource_scrape_error", "[STABLE] 1 if there was an error while getting container metrics, 0 otherwise",
          "gauge");
-  out += std::string("scrape_error ") + (usage.scrape_error ? "1" : "0") + "\n";
+  out += std::string("resource_scrape_error ") + (usage.scrape_error ? "1" : "0") + "\n";
   return out;
 }
 

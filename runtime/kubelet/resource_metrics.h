@@ -9,7 +9,7 @@
 //   container_start_time_seconds
 //   pod_cpu_usage_seconds_total          the sums of the pod's running containers
 //   pod_memory_working_set_bytes
-//   scrape_error                         1 if a container could not be read
+//   resource_scrape_error                1 if a container could not be read
 //
 // Each sample carries its own timestamp (milliseconds), so that rates are
 // computed over the time between reads, not between scrapes.

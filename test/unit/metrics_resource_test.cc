@@ -60,7 +60,7 @@ TEST_CASE("metrics resource: the text reads back with the kubelet's names, label
   CHECK(text.find("container_cpu_usage_seconds_total{container=\"app\",namespace=\"default\",pod=\"web\"} 1.25 "
                   "1700000000100\n") != std::string::npos);
   CHECK(text.find("pod=\"p\\\\q\"") != std::string::npos);
-  CHECK(text.find("\nscrape_error 0\n") != std::string::npos);
+  CHECK(text.find("\nresource_scrape_error 0\n") != std::string::npos);
 
   std::vector<PromSample> samples;
   std::string error;
@@ -82,7 +82,12 @@ TEST_CASE("metrics resource: the text reads back with the kubelet's names, label
   REQUIRE(odd);
   CHECK(odd->labels.at("namespace") == "odd\"ns");
   CHECK(odd->labels.at("container") == "c\nd");
-  const PromSample* error_flag = Find(samples, "scrape_error");
+  // A start time is stamped with itself.
+  const PromSample* start = Find(samples, "container_start_time_seconds", "web");
+  REQUIRE(start);
+  CHECK(start->value == 1699999990.5);
+  CHECK(start->timestamp_ms == 1699999990500);
+  const PromSample* error_flag = Find(samples, "resource_scrape_error");
   REQUIRE(error_flag);
   CHECK(error_flag->timestamp_ms == -1);
 
@@ -101,12 +106,14 @@ TEST_CASE("metrics resource: the text reads back with the kubelet's names, label
   CHECK(batch.pods.count({"odd\"ns", "p\\q"}));
 }
 
-TEST_CASE("metrics resource: without a node reading the node's families are left out") {
+TEST_CASE("metrics resource: what is not known is left out") {
   ResourceUsage usage;
   usage.scrape_error = true;
+  usage.containers.push_back({"default", "web", "app", 1, 1024, 0, 1700000000100});  // start not known
   const std::string text = RenderResourceMetrics(usage);
+  CHECK(text.find("container_start_time_seconds{") == std::string::npos);
   CHECK(text.find("node_cpu_usage_seconds_total") == std::string::npos);
-  CHECK(text.find("\nscrape_error 1\n") != std::string::npos);
+  CHECK(text.find("\nresource_scrape_error 1\n") != std::string::npos);
 }
 
 }  // namespace kubit::kubelet
