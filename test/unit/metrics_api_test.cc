@@ -215,6 +215,29 @@ TEST_CASE("metrics api: NodeMetrics and PodMetrics from the kubelets' usage") {
     REQUIRE(metrics.ResourceUsage("default", "app=burn", "memory", &milli).ok());
     CHECK(milli == std::map<std::string, int64_t>{{"burn", int64_t{4 << 20} * 1000}});
   }
+  SUBCASE("RBAC: view reads PodMetrics, as upstream's aggregated-metrics-reader") {
+    const Resource roles{"rbac.authorization.k8s.io", "v1", "clusterroles"};
+    const Resource bindings{"rbac.authorization.k8s.io", "v1", "rolebindings"};
+    Json role;
+    REQUIRE(c.Get(roles, "", "system:aggregated-metrics-reader", &role).ok());
+    CHECK(role["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true");
+    CHECK(role["rules"][0]["apiGroups"] == Json({"metrics.k8s.io"}));
+    Json b = {{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"},
+              {"metadata", {{"name", "viewers"}}},
+              {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", "view"}}},
+              {"subjects", {{{"kind", "User"}, {"apiGroup", "rbac.authorization.k8s.io"}, {"name", "bob"}}}}};
+    REQUIRE(c.Create(bindings, "default", b).ok());
+    auto as = [&](const std::string& user) {
+      return std::make_unique<client::Client>(
+          client::InProcessConfig(cluster.api->InProcessDialer(user, {"system:authenticated"})));
+    };
+    auto bob = as("bob"), carol = as("carol");
+    REQUIRE(Eventually([&] { return bob->List(kPodMetrics, "default", {}, &list).ok(); }));
+    CHECK(Names(list) == std::vector<std::string>{"default/burn", "default/idle"});
+    CHECK(bob->List(kNodeMetrics, "", {}, &list).code() == 403);
+    CHECK(bob->List(kPodMetrics, "other", {}, &list).code() == 403);
+    CHECK(carol->List(kPodMetrics, "default", {}, &list).code() == 403);
+  }
   SUBCASE("writes are refused") {
     s = c.Create(kPodMetrics, "default", {{"apiVersion", "metrics.k8s.io/v1beta1"}, {"kind", "PodMetrics"},
                                           {"metadata", {{"name", "burn"}}}});
