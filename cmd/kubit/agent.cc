@@ -91,6 +91,8 @@ void AgentFlags::Register(FlagSet* flags) {
   flags->Int("ingress-https-port", &ingress_https_port, "Port the ingress proxy serves HTTPS on");
   flags->Bool("disable-kube-proxy", &disable_kube_proxy,
               "Do not program Services' data path on this node (ClusterIPs, NodePorts, LoadBalancer IPs)");
+  flags->Bool("disable-network-policy", &disable_network_policy,
+              "Do not enforce NetworkPolicies for this node's pods");
 }
 
 bool AgentFlags::Check(std::string* error) {
@@ -179,6 +181,14 @@ network::ServiceProxyControllerOptions AgentFlags::ServiceProxyOptionsFor(const 
   o.node_name = node_name;
   o.data_dir = data_dir;
   o.cluster_cidr = cluster_cidr;
+  o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
+  return o;
+}
+
+network::NetworkPolicyControllerOptions AgentFlags::NetworkPolicyOptionsFor(const std::string& data_dir) const {
+  network::NetworkPolicyControllerOptions o;
+  o.node_name = node_name;
+  o.data_dir = data_dir;
   o.log = [](bool error, const std::string& m) { Log(error ? Level::kError : Level::kInfo, "network", m); };
   return o;
 }
@@ -289,6 +299,9 @@ int AgentCommand(const Args& args) {
     Log(Level::kError, "agent", "service proxy: " + error);
     return 1;
   }
+  // NetworkPolicies for this board's pods (kube-router's part).
+  network::NetworkPolicyController network_policy(&client, agent.NetworkPolicyOptionsFor(data_dir));
+  if (!agent.disable_network_policy) network_policy.Start();
   // Cluster DNS: this board answers on the kube-dns Service's address itself.
   network::NodeDns dns(&client, agent.DnsOptionsFor(data_dir));
   dns.Start();
@@ -301,6 +314,7 @@ int AgentCommand(const Args& args) {
   sigwait(&stop_signals, &sig);
   Log(Level::kInfo, "agent", std::string("received ") + strsignal(sig) + ", shutting down");
   overlay.Stop();
+  network_policy.Stop();
   service_proxy.Stop();
   dns.Stop();
   ingress.Stop();

@@ -8,6 +8,7 @@
 #include "cmd/kubit/flags.h"
 #include "core/network/dns_node.h"
 #include "core/network/ingress_proxy.h"
+#include "core/network/network_policy_controller.h"
 #include "core/network/overlay_controller.h"
 #include "core/network/service_proxy_controller.h"
 #include "runtime/kubelet/node_status.h"
@@ -23,6 +24,7 @@ struct AgentFlags {
   std::string resolv_conf;  // --resolv-conf
   int64_t ingress_http_port = 80, ingress_https_port = 443;
   bool disable_kube_proxy = false;
+  bool disable_network_policy = false;
 
   void Register(FlagSet* flags);
   // Fills defaults (the node name) and checks labels and taints.
@@ -39,6 +41,8 @@ struct AgentFlags {
   // Services' data path on this node (kube-proxy's part), for pods of `cluster_cidr`.
   network::ServiceProxyControllerOptions ServiceProxyOptionsFor(const std::string& data_dir,
                                                                 const std::string& cluster_cidr) const;
+  // NetworkPolicy's data path for this node's pods (kube-router's part).
+  network::NetworkPolicyControllerOptions NetworkPolicyOptionsFor(const std::string& data_dir) const;
   kubelet::PodManagerOptions PodOptionsFor(const std::string& data_dir, const std::string& ip) const;
 };
 

@@ -5,6 +5,7 @@
 #include "cmd/kubit/flags.h"
 #include "cmd/kubit/log.h"
 #include "net/host_gw_routes.h"
+#include "net/network_policy_rules.h"
 #include "net/pod_network.h"
 #include "net/service_proxy.h"
 #include "net/vxlan_overlay.h"
@@ -40,6 +41,10 @@ int KillallCommand(const Args& args) {
   }
   if (!net::RemoveServiceProxy(data_dir, &error)) {
     Log(Level::kError, "killall", "service proxy: " + error);
+    return 1;
+  }
+  if (!net::RemoveNetworkPolicyFilter(data_dir, &error)) {
+    Log(Level::kError, "killall", "network policy: " + error);
     return 1;
   }
   Log(Level::kInfo, "killall",

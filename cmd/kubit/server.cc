@@ -356,6 +356,7 @@ int ServerCommand(const Args& args) {
   std::unique_ptr<network::NodeDns> dns;
   std::unique_ptr<network::OverlayController> overlay;
   std::unique_ptr<network::ServiceProxyController> service_proxy;
+  std::unique_ptr<network::NetworkPolicyController> network_policy;
   if (!disable_agent) {
     client::Config nc = client::InProcessConfig(
         api.InProcessDialer("system:node:" + agent.node_name, {"system:nodes"}));
@@ -388,6 +389,12 @@ int ServerCommand(const Args& args) {
         Log(Level::kError, "server", "service proxy: " + error);
         return 1;
       }
+    }
+    // NetworkPolicies for this node's pods (kube-router's part).
+    if (!agent.disable_network_policy) {
+      network_policy = std::make_unique<network::NetworkPolicyController>(node_client.get(),
+                                                                           agent.NetworkPolicyOptionsFor(data_dir));
+      network_policy->Start();
     }
     // Cluster DNS: this node answers on the kube-dns Service's address itself.
     dns = std::make_unique<network::NodeDns>(node_client.get(), agent.DnsOptionsFor(data_dir));
@@ -437,6 +444,7 @@ int ServerCommand(const Args& args) {
   Log(Level::kInfo, "server", std::string("received ") + strsignal(sig) + ", shutting down");
   if (ingress) ingress->Stop();
   if (dns) dns->Stop();
+  if (network_policy) network_policy->Stop();
   if (service_proxy) service_proxy->Stop();
   if (overlay) overlay->Stop();
   if (tunnel) tunnel->Stop();
