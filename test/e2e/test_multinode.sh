@@ -5,7 +5,8 @@
 # podCIDR; each publishes its vxlan tunnel end in flannel's annotations;
 # pods on one board reach pods on the other, unmasqueraded (the receiving
 # pod sees the sender's pod IP): through the kernel's vxlan devices, and
-# again with host-gw's plain routes.
+# again with host-gw's plain routes. With vxlan, a NetworkPolicy on the
+# agent's pod applies to traffic from the server's board.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -79,7 +80,7 @@ step "$backend: a pod on each board"
 cat >pods.yaml <<'YAML'
 apiVersion: v1
 kind: Pod
-metadata: {name: web1}
+metadata: {name: web1, labels: {app: web1}}
 spec:
   nodeName: board1
   terminationGracePeriodSeconds: 1
@@ -88,7 +89,7 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: web2}
+metadata: {name: web2, labels: {app: web2}}
 spec:
   nodeName: board2
   terminationGracePeriodSeconds: 1
@@ -115,6 +116,28 @@ assert_eq "$OUT" hello-from-board1 "web2 fetching from web1"
 # web2's httpd logs its clients: web1's pod IP, not a node address.
 k logs web2
 assert_contains "$OUT$ERR" "$ip1" "web2's access log names web1's pod IP"
+
+if [ "$backend" = vxlan ]; then
+  step "$backend: a NetworkPolicy on board2's pod applies to traffic from board1"
+  kc apply -f - <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web2-from-clients}
+spec:
+  podSelector: {matchLabels: {app: web2}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {mn-client: "yes"}}}]
+YAML
+  # Blocked: the SYN dropped, so timeout ends wget (busybox's timeout exits 143).
+  blocked() { kc exec web1 -- timeout 2 wget -qO- "http://$ip2:8080/" >/dev/null 2>&1; [ $? = 143 ]; }
+  wait_until 20 "board2 to drop web1's traffic" blocked
+  # Peers are pods of any node: web1's new label lets it in.
+  k label pod web1 mn-client=yes
+  assert_rc 0 "label web1"
+  wait_until 20 "web1 -> web2 allowed by its label" fetch web1 "$ip2"
+  k delete networkpolicy web2-from-clients
+  assert_rc 0 "delete the policy"
+fi
 
 step "$backend: the routes follow the nodes: a node deleted takes its route with it"
 cidr_b=$(kc get node board2 -o jsonpath='{.spec.podCIDR}')
