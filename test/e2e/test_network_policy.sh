@@ -6,8 +6,9 @@
 # port it names (by name); a namespaceSelector admits a pod of a labelled
 # namespace; an ipBlock with an except admits all but one address; an
 # egress policy with a DNS exception cuts a client off but leaves it its
-# cluster DNS; deleting the policies restores traffic. (kubit killall's
-# removal of the table: test/unit/netpol_rules_test.cc.)
+# cluster DNS, one without cuts the node-local DNS address too; deleting
+# the policies restores traffic; the k3s flag that turns it off exists.
+# (kubit killall's removal of the table: test/unit/netpol_rules_test.cc.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -178,11 +179,33 @@ assert_rc 0 "egress-dns-only"
 expect blocked np client-a "$web:8080"
 reaches np client-b "$web:8080" || fail "client-b lost web to client-a's egress policy"
 wait_until 15 "client-a's DNS" sh -c "kubectl exec -n np client-a -- nslookup web.np.svc.cluster.local | grep -q '$vip'"
+# Without the exception the node-local DNS address is cut off too: what
+# pods send the node itself passes their egress rules.
+kubectl apply -f - <<YAML
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: egress-none, namespace: np}
+spec:
+  podSelector: {matchLabels: {role: other}}
+  policyTypes: [Egress]
+YAML
+assert_rc 0 "egress-none"
+expect blocked np client-b "$web:8080"
+run kubectl exec -n np client-b -- timeout 3 nslookup web.np.svc.cluster.local
+# (Ended by timeout, 143, or by nslookup giving up itself: no answer either way.)
+[ "$RC" != 0 ] || fail "client-b's DNS query answered without an egress exception: $OUT"
+assert_no_match "$OUT" "$vip" "client-b's DNS answer"
 
 step "no policy left: traffic is back"
-k delete networkpolicy -n np egress-dns-only
+k delete networkpolicy -n np egress-dns-only egress-none
 assert_rc 0 "delete"
 expect reaches np client-a "$web:8080"
 expect reaches np client-a "$vip:80"
+expect reaches np client-b "$web:8080"
 
+step "--disable-network-policy (k3s's flag) on server and agent"
+for cmd in server agent; do
+  run "$KUBIT" "$cmd" --help
+  assert_contains "$OUT$ERR" "--disable-network-policy" "kubit $cmd --help"
+done
 finish
