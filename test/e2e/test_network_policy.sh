@@ -1,7 +1,8 @@
 #!/bin/bash
 # NetworkPolicy on one node, enforced in the kernel by the node's table
 # kubitnp_<hash>: busybox httpd pods and busybox clients. Default allow; a
-# default-deny ingress policy blocks (a pod's IP and its ClusterIP alike);
+# default-deny ingress policy blocks (a pod's IP and its ClusterIP alike)
+# but not the kubelet's probes;
 # a podSelector rule lets one client in and not another, and only to the
 # port it names (by name); a namespaceSelector admits a pod of a labelled
 # namespace; an ipBlock with an except admits all but one address; an
@@ -57,6 +58,7 @@ spec:
     command: [sh, -c, 'mkdir -p /www && echo hello-web > /www/index.html && httpd -p 9090 -h /www &&
       exec httpd -f -p 8080 -h /www']
     ports: [{name: http, containerPort: 8080}, {name: alt, containerPort: 9090}]
+    readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1, failureThreshold: 1}
 ---
 apiVersion: v1
 kind: Service
@@ -114,6 +116,10 @@ assert_rc 0 "default-deny"
 expect blocked np client-a "$web:8080"
 blocked np client-b "$vip:80" || fail "the ClusterIP still leads to web"
 blocked np-friend friend "$web:9090" || fail "friend still reaches web"
+# The node's own traffic passes: the kubelet's probes (every second, one
+# failure enough) keep web Ready.
+k get pod -n np web -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+assert_eq "$OUT" True "web's readiness under default-deny"
 
 step "podSelector role=allowed to port http (by name): client-a in on 8080 only, client-b still out"
 kubectl apply -f - <<YAML
