@@ -103,6 +103,23 @@ ApiError MetricsNotFound(const std::string& kind, const std::string& resource, c
   return e;
 }
 
+Json GroupDocument() {
+  Json g = MetricsApi::GroupEntry();
+  g["kind"] = "APIGroup";
+  g["apiVersion"] = "v1";
+  return g;
+}
+
+Json ResourceList() {
+  Json resources = Json::array();
+  for (const auto& [plural, kind, namespaced] :
+       {std::tuple{"nodes", "NodeMetrics", false}, std::tuple{"pods", "PodMetrics", true}})
+    resources.push_back({{"name", plural}, {"singularName", ""}, {"namespaced", namespaced},
+                         {"kind", kind}, {"verbs", {"get", "list"}}});
+  return {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", kGroupVersion},
+          {"resources", resources}};
+}
+
 }  // namespace
 
 MetricsApi::MetricsApi(store::Store* state, NodeTunnels* tunnels, MetricsApiOptions options)
@@ -288,23 +305,6 @@ void MetricsApi::Serve(const RequestInfo& info, net::HttpRequest& req, net::Http
 Json MetricsApi::GroupEntry() {
   Json v = {{"groupVersion", kGroupVersion}, {"version", kVersion}};
   return {{"name", kMetricsGroup}, {"versions", Json::array({v})}, {"preferredVersion", v}};
-}
-
-Json MetricsApi::GroupDocument() {
-  Json g = GroupEntry();
-  g["kind"] = "APIGroup";
-  g["apiVersion"] = "v1";
-  return g;
-}
-
-Json MetricsApi::ResourceList() {
-  Json resources = Json::array();
-  for (const auto& [plural, kind, namespaced] :
-       {std::tuple{"nodes", "NodeMetrics", false}, std::tuple{"pods", "PodMetrics", true}})
-    resources.push_back({{"name", plural}, {"singularName", ""}, {"namespaced", namespaced},
-                         {"kind", kind}, {"verbs", {"get", "list"}}});
-  return {{"kind", "APIResourceList"}, {"apiVersion", "v1"}, {"groupVersion", kGroupVersion},
-          {"resources", resources}};
 }
 
 Json MetricsApi::AggregatedGroup() {

@@ -64,19 +64,17 @@ class MetricsApi {
   // A metrics.k8s.io resource request, already authorized.
   void Serve(const RequestInfo& info, net::HttpRequest& req, net::HttpResponse& resp);
 
-  // Discovery: the group for /apis, its APIGroup and APIResourceList
-  // documents, and its entry of the aggregated discovery.
+  // Discovery: the group's entry for /apis and for the aggregated
+  // discovery.
   static nlohmann::json GroupEntry();
-  static nlohmann::json GroupDocument();
-  static nlohmann::json ResourceList();
   static nlohmann::json AggregatedGroup();
-  // Serves /apis/metrics.k8s.io[/v1beta1]; false for any other path.
+  // Serves /apis/metrics.k8s.io[/v1beta1] (APIGroup, APIResourceList);
+  // false for any other path.
   bool ServeDiscovery(const std::string& path, net::HttpResponse& resp) const;
 
+ private:
   // One round of scrapes of every Ready node, stored.
   void ScrapeOnce();
-
- private:
   // The /metrics/resource text of `node`'s kubelet, through its tunnel.
   bool ScrapeNode(const std::string& node, std::string* text, std::string* error);
   void Loop();

@@ -34,7 +34,6 @@ struct MetricsPoint {
 struct PodRef {
   std::string ns, name;
   bool operator<(const PodRef& o) const { return ns != o.ns ? ns < o.ns : name < o.name; }
-  bool operator==(const PodRef& o) const { return ns == o.ns && name == o.name; }
 };
 
 // The points of one scrape of every node.
