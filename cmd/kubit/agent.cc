@@ -301,7 +301,10 @@ int AgentCommand(const Args& args) {
   }
   // NetworkPolicies for this board's pods (kube-router's part).
   network::NetworkPolicyController network_policy(&client, agent.NetworkPolicyOptionsFor(data_dir));
-  if (!agent.disable_network_policy) network_policy.Start();
+  if (!agent.disable_network_policy)
+    network_policy.Start();
+  else if (!net::RemoveNetworkPolicyFilter(data_dir, &error))  // an earlier run's rules stop applying
+    Log(Level::kWarn, "agent", "network policy: " + error);
   // Cluster DNS: this board answers on the kube-dns Service's address itself.
   network::NodeDns dns(&client, agent.DnsOptionsFor(data_dir));
   dns.Start();

@@ -395,6 +395,8 @@ int ServerCommand(const Args& args) {
       network_policy = std::make_unique<network::NetworkPolicyController>(node_client.get(),
                                                                            agent.NetworkPolicyOptionsFor(data_dir));
       network_policy->Start();
+    } else if (!net::RemoveNetworkPolicyFilter(data_dir, &error)) {  // an earlier run's rules stop applying
+      Log(Level::kWarn, "server", "network policy: " + error);
     }
     // Cluster DNS: this node answers on the kube-dns Service's address itself.
     dns = std::make_unique<network::NodeDns>(node_client.get(), agent.DnsOptionsFor(data_dir));

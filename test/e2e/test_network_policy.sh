@@ -20,8 +20,8 @@ make_busybox_oci_tar "$data/agent/images/busybox.tar" busybox:e2e  # imported by
 svc_net="10.$((150 + RANDOM % 50))"
 cluster_net="10.$((100 + RANDOM % 50))"
 killall_at_exit "$data"
-start_server "$data" --cluster-cidr "$cluster_net.0.0/16" --service-cidr "$svc_net.0.0/16" \
-  --cluster-dns "$svc_net.0.10"
+net_flags=(--cluster-cidr "$cluster_net.0.0/16" --service-cidr "$svc_net.0.0/16" --cluster-dns "$svc_net.0.10")
+start_server "$data" "${net_flags[@]}"
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k() { run kubectl "$@"; }
 
@@ -209,9 +209,22 @@ expect reaches np client-a "$web:8080"
 expect reaches np client-a "$vip:80"
 expect reaches np client-b "$web:8080"
 
-step "--disable-network-policy (k3s's flag) on server and agent"
+step "--disable-network-policy (k3s's flag): a restarted node drops the rules it had"
 for cmd in server agent; do
   run "$KUBIT" "$cmd" --help
   assert_contains "$OUT$ERR" "--disable-network-policy" "kubit $cmd --help"
 done
+kubectl apply -f - <<YAML
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: np}
+spec:
+  podSelector: {}
+YAML
+assert_rc 0 "default-deny again"
+expect blocked np client-a "$web:8080"
+stop_server
+start_server "$data" "${net_flags[@]}" --disable-network-policy
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+expect reaches np client-a "$web:8080"
 finish
