@@ -8,7 +8,8 @@
 # namespace; an ipBlock with an except admits all but one address; an
 # egress policy with a DNS exception cuts a client off but leaves it its
 # cluster DNS, one without cuts the node-local DNS address too; deleting
-# the policies restores traffic; the k3s flag that turns it off exists.
+# the policies restores traffic; k3s's --disable-network-policy turns it
+# off, rules an earlier run left included.
 # (kubit killall's removal of the table: test/unit/netpol_rules_test.cc.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
