@@ -56,6 +56,22 @@ spec:
 )";
 }
 
+// The default StorageClass of k3s's local-path-provisioner; the
+// provisioner itself runs in the server's controllers
+// (core/controllers/local_path_provisioner.h), not as a Deployment.
+std::string LocalStorage() {
+  return R"(apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-path
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: rancher.io/local-path
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Delete
+)";
+}
+
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -81,7 +97,7 @@ bool WriteAtomically(const std::string& path, const std::string& text, std::stri
 }  // namespace
 
 std::vector<BundledManifest> BundledManifests(const BundledOptions& options) {
-  return {{"coredns", CoreDns(options)}, {"traefik", Traefik()}};
+  return {{"coredns", CoreDns(options)}, {"traefik", Traefik()}, {"local-storage", LocalStorage()}};
 }
 
 bool WriteBundledManifests(const std::string& dir, const std::vector<std::string>& disabled, std::string* error,

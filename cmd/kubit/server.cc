@@ -302,6 +302,7 @@ int ServerCommand(const Args& args) {
     cmo.cluster_cidr = cluster_cidr;
     cmo.node_monitor_grace_period = std::chrono::milliseconds(static_cast<int64_t>(grace_nanos / 1e6));
     cmo.servicelb = std::find(disabled.begin(), disabled.end(), "servicelb") == disabled.end();
+    cmo.local_storage = std::find(disabled.begin(), disabled.end(), "local-storage") == disabled.end();
     cmo.log = [](controllers::LogLevel l, const std::string& m) {
       Log(static_cast<Level>(static_cast<int>(l)), "controllers", m);
     };

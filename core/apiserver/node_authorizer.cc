@@ -28,6 +28,20 @@ const Json& Member(const Json& o, const char* k) {
   return o.is_object() && o.contains(k) ? o[k] : null;
 }
 
+// A node may read a PersistentVolume the local-path provisioner placed on
+// it, or learn that one is gone: its kubelet removes the directory of a
+// deleted local volume (runtime/kubelet/volumes_local_path.h), and after
+// the claim's pods have left no pod of the node reaches the volume.
+bool LocalVolumeOfNodeOrGone(store::Store* state, const std::string& node, const std::string& pv) {
+  static const api::ResourceType& volumes = *api::FindType("", "v1", "persistentvolumes");
+  store::KeyValue kv;
+  store::Status s = state->Get(volumes.storage_key("", pv), &kv);
+  if (s.IsNotFound()) return true;
+  if (!s.ok()) return false;
+  Json v = Json::parse(kv.value, nullptr, false);
+  return Member(Member(Member(v, "metadata"), "annotations"), "local.path.provisioner/selected-node") == node;
+}
+
 }  // namespace
 
 NodeAuthorizer::~NodeAuthorizer() { Stop(); }
@@ -231,7 +245,8 @@ bool NodeAuthorizer::Authorize(const std::string& node, const Attributes& a) con
       return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::configmaps);
     if (res == "persistentvolumeclaims" && sub.empty())
       return ReadVerb(verb) && named && Reaches(node, a.ns, a.name, &PodRefs::claims);
-    if (res == "persistentvolumes" && sub.empty()) return verb == "get" && named && ReachesVolume(node, a.name);
+    if (res == "persistentvolumes" && sub.empty())
+      return verb == "get" && named && (ReachesVolume(node, a.name) || LocalVolumeOfNodeOrGone(state_, node, a.name));
     // The kubelet reads its pods' ServiceAccounts (automountServiceAccountToken).
     if (res == "serviceaccounts" && sub.empty())
       return ReadVerb(verb) && named && ReachesServiceAccount(node, a.ns, a.name);

@@ -166,6 +166,11 @@ std::vector<DefaultRole> DefaultClusterRoles() {
        {UrlRule({"/healthz", "/livez", "/readyz", "/version", "/version/"}, {"get"})}},
       {"system:node", NodeRules()},
       {"system:kube-scheduler", SchedulerRules()},
+      // The scheduler's VolumeBinding names the node on delayed-binding claims.
+      {"system:volume-scheduler",
+       {Rule({""}, {"persistentvolumes"}, {"get", "list", "patch", "update", "watch"}),
+        Rule({"storage.k8s.io"}, {"storageclasses"}, {"get", "list", "watch"}),
+        Rule({""}, {"persistentvolumeclaims"}, {"get", "list", "patch", "update", "watch"})}},
       {"system:aggregated-metrics-reader", {MetricsReaderRule()}},
   };
 }
@@ -184,6 +189,7 @@ const std::vector<DefaultBinding> kDefaultBindings = {
     {"system:public-info-viewer", "system:public-info-viewer",
      {"system:authenticated", "system:unauthenticated"}},
     {"system:kube-scheduler", "system:kube-scheduler", {}, {"system:kube-scheduler"}},
+    {"system:volume-scheduler", "system:volume-scheduler", {}, {"system:kube-scheduler"}},
 };
 
 Json BootstrapMeta(const std::string& name) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/scheduler/plugins.h"
+#include "core/scheduler/volume_binding.h"
 
 namespace kubit::scheduler {
 
@@ -50,6 +51,7 @@ Status RunFilters(const CycleState& state, const PodInfo& pod, const NodeInfo& n
   if (s.ok()) s = FilterNodeAffinity(pod, node);
   if (s.ok()) s = FilterNodePorts(pod, node);
   if (s.ok()) s = FilterNodeResourcesFit(pod, node);
+  if (s.ok()) s = FilterVolumeBinding(state.volumes, node);
   if (s.ok()) s = FilterPodTopologySpread(state.spread, pod, node);
   if (s.ok()) s = FilterInterPodAffinity(state.affinity, pod, node);
   return s;

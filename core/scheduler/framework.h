@@ -15,6 +15,7 @@
 
 #include "core/scheduler/node_info.h"
 #include "core/scheduler/pod_info.h"
+#include "core/scheduler/volume_binding_state.h"
 
 namespace kubit::scheduler {
 
@@ -85,6 +86,7 @@ struct CycleState {
   std::optional<api::LabelSelector> default_spread_selector;
   AffinityState affinity;
   SpreadState spread;
+  VolumeState volumes;  // input: the pod's claims (VolumeBinding's PreFilter)
 };
 
 // Upstream's default plugin weights.

@@ -185,6 +185,7 @@ void Scheduler::Start() {
   priority_classes_ = factory_->For(kPriorityClasses);
   budgets_ = factory_->For(kBudgets);
   for (const auto& r : {kServices, kReplicaSets, kStatefulSets}) spreaders_.push_back(factory_->For(r));
+  volume_binding_ = std::make_unique<VolumeBinding>(client_, factory_, [this] { queue_.MoveAllToActiveOrBackoff(); });
 
   client::EventHandlers nodes;
   nodes.on_add = [this](const ObjectPtr& n) {
@@ -238,6 +239,7 @@ void Scheduler::Run() {
   // Scheduling against a half-listed cluster would misplace pods.
   std::vector<client::Informer*> all = {pods_, nodes_, namespaces_, priority_classes_, budgets_};
   all.insert(all.end(), spreaders_.begin(), spreaders_.end());
+  for (auto* inf : volume_binding_->informers()) all.push_back(inf);
   for (auto* inf : all)
     while (!inf->WaitForSync(std::chrono::milliseconds(200))) {
       std::lock_guard<std::mutex> lock(bind_mu_);
@@ -259,6 +261,7 @@ void Scheduler::ScheduleOne(const SchedulingQueue::Item& item) {
   Snapshot snapshot = cache_.TakeSnapshot();
   CycleState state;
   if (pod->spread_constraints.empty()) state.default_spread_selector = DefaultSpreadSelector(*pod);
+  state.volumes = volume_binding_->PreFilter(*current);
   NominatedPods nominated = queue_.Nominated();
   Diagnosis diagnosis;
   ScheduleResult result = algorithm_.Schedule(*pod, snapshot, nominated, &state, &diagnosis);
@@ -373,6 +376,16 @@ void Scheduler::BindLoop() {
 
 void Scheduler::Bind(const Binding& b) {
   const PodInfo& pod = *b.item.pod;
+  std::string volume_error;
+  auto stopping = [this] {
+    std::lock_guard<std::mutex> lock(bind_mu_);
+    return stopping_;
+  };
+  if (!volume_binding_->PreBind(*pod.pod, b.node, stopping, &volume_error)) {
+    cache_.Forget(pod.key);
+    HandleFailure(b.item, "SchedulerError", volume_error, std::nullopt, false);
+    return;
+  }
   Json binding = {{"apiVersion", "v1"},
                   {"kind", "Binding"},
                   {"metadata", {{"name", pod.name}, {"namespace", pod.ns}, {"uid", pod.uid}}},

@@ -25,6 +25,7 @@
 #include "core/scheduler/preemption.h"
 #include "core/scheduler/schedule_pod.h"
 #include "core/scheduler/scheduling_queue.h"
+#include "core/scheduler/volume_binding.h"
 
 namespace kubit::scheduler {
 
@@ -90,6 +91,7 @@ class Scheduler {
   client::Informer* priority_classes_ = nullptr;
   client::Informer* budgets_ = nullptr;
   std::vector<client::Informer*> spreaders_;  // Services, ReplicaSets, StatefulSets
+  std::unique_ptr<VolumeBinding> volume_binding_;
 
   ClusterCache cache_;
   SchedulingQueue queue_;

@@ -18,7 +18,7 @@ const client::Resource kPods{"", "v1", "pods"};
 }
 
 PodManager::PodManager(client::Client* client, PodManagerOptions options)
-    : client_(client), opts_(std::move(options)) {}
+    : client_(client), opts_(std::move(options)), local_paths_(client, opts_.node_name, opts_.data_dir, opts_.log) {}
 
 PodManager::~PodManager() { Stop(); }
 
@@ -204,6 +204,7 @@ void PodManager::Housekeeping() {
     if (synced && cache_ && !cache_pruned_) PruneCache();
     if (synced) {
       SyncMirrorPods();
+      local_paths_.Sync();
       if (std::chrono::steady_clock::now() >= next_orphans) {
         CollectOrphans();
         next_orphans = std::chrono::steady_clock::now() + opts_.housekeeping;

@@ -37,6 +37,7 @@
 #include "runtime/kubelet/events.h"
 #include "runtime/kubelet/pod_files.h"
 #include "runtime/kubelet/pod_worker.h"
+#include "runtime/kubelet/volumes_local_path.h"
 
 namespace kubit::kubelet {
 
@@ -123,6 +124,7 @@ class PodManager {
   // Housekeeping thread only.
   bool ran_from_cache_ = false;  // RunFromCache has run (once per start)
   bool cache_pruned_ = false;
+  LocalPathVolumes local_paths_;  // the local-path provisioner's directories here
   std::thread housekeeping_;
 };
 

@@ -124,13 +124,32 @@ bool DownwardPayload(const Json& pod, const Json& src, int default_mode, const V
   return true;
 }
 
-bool HostPathOf(const Json& pv, std::string* path) {
+// The PV's directory on this node: a hostPath (checked and created per its
+// type, as a hostPath volume) or a local volume (which must exist). The
+// local-path provisioner's directories are made 0777, as its helper's
+// `mkdir -m 0777` does, so pods of any user can write there.
+bool PersistentVolumePath(const Json& pv, std::string* path, std::string* error) {
   const Json spec = pv.value("spec", Json::object());
-  for (const char* kind : {"hostPath", "local"})
-    if (spec.contains(kind) && spec[kind].contains("path")) {
-      *path = spec[kind]["path"].get<std::string>();
-      return true;
+  std::string name = pv["metadata"].value("name", "");
+  if (spec.contains("hostPath") && spec["hostPath"].is_object()) {
+    *path = spec["hostPath"].value("path", "");
+    std::string type = spec["hostPath"].value("type", "");
+    bool created = type == "DirectoryOrCreate" && access(path->c_str(), F_OK) != 0;
+    if (!CheckHostPath(*path, type, error)) return false;
+    const Json ann = pv["metadata"].value("annotations", Json::object());
+    if (created && ann.value("pv.kubernetes.io/provisioned-by", "") == "rancher.io/local-path") chmod(path->c_str(), 0777);
+    return true;
+  }
+  if (spec.contains("local") && spec["local"].is_object()) {
+    *path = spec["local"].value("path", "");
+    struct stat st;
+    if (stat(path->c_str(), &st) != 0) {
+      *error = Errno("local volume \"" + name + "\": " + *path);
+      return false;
     }
+    return true;
+  }
+  *error = "persistentvolume \"" + name + "\" is neither hostPath nor local";
   return false;
 }
 
@@ -267,11 +286,13 @@ bool SetUpVolumes(const Json& pod, const VolumeEnv& env, VolumePaths* out, std::
         *error = why.empty() ? "persistentvolume \"" + pv_name + "\" not found" : why;
         return false;
       }
-      if (!HostPathOf(pv, &vp.path)) {
-        *error = "persistentvolume \"" + pv_name + "\" is neither hostPath nor local";
+      // As the kubelet's volume manager: the volume must be reserved for this claim.
+      const Json ref = pv.value("spec", Json::object()).value("claimRef", Json::object());
+      if (ref.value("uid", "") != pvc["metadata"].value("uid", "")) {
+        *error = "persistentvolume \"" + pv_name + "\" is not bound to claim \"" + claim + "\"";
         return false;
       }
-      if (!MkdirAll(vp.path, 0777, error)) return false;
+      if (!PersistentVolumePath(pv, &vp.path, error)) return false;
       vp.read_only = c.value("readOnly", false);
     } else if (v.contains("configMap") || v.contains("secret") || v.contains("downwardAPI") ||
                v.contains("projected")) {
