@@ -1,17 +1,25 @@
 #include "core/apiserver/stored_json.h"
 
+#include <string.h>
+
 namespace kubit::apiserver {
 
 namespace {
 
 // Past one JSON string starting at s[i] == '"'; npos if unterminated.
+// memchr to each quote: a ConfigMap's data is long strings.
 size_t SkipString(const std::string& s, size_t i) {
-  for (i++; i < s.size(); i++) {
-    if (s[i] == '\\') {
-      i++;
-    } else if (s[i] == '"') {
-      return i + 1;
-    }
+  const char* base = s.data();
+  for (i++; i < s.size();) {
+    const void* q = memchr(base + i, '"', s.size() - i);
+    if (!q) return std::string::npos;
+    size_t at = static_cast<const char*>(q) - base;
+    // Escaped by an odd run of backslashes (which cannot reach back past
+    // i: s[i - 1] is a quote).
+    size_t run = at;
+    while (run > i && base[run - 1] == '\\') run--;
+    if ((at - run) % 2 == 0) return at + 1;
+    i = at + 1;
   }
   return std::string::npos;
 }
@@ -47,7 +55,9 @@ bool SpliceResourceVersion(const std::string& stored, int64_t revision, std::str
   if (stored.empty() || stored[0] != '{') return false;
   static const std::string kMetadata = "\"metadata\"", kApiVersion = "\"apiVersion\"", kKind = "\"kind\"";
   std::string result = "{";
+  result.reserve(stored.size() + 32);
   bool found = false, first = true;
+  int dropped = 0;  // of apiVersion and kind, for a list item
   size_t i = 1;
   while (i < stored.size() && stored[i] == '"') {
     size_t key_end = SkipString(stored, i);
@@ -56,7 +66,9 @@ bool SpliceResourceVersion(const std::string& stored, int64_t revision, std::str
     size_t end = SkipValue(stored, value);
     if (end == std::string::npos || end >= stored.size()) return false;
     auto key_is = [&](const std::string& k) { return stored.compare(i, key_end - i, k) == 0; };
-    if (!(list_item && (key_is(kApiVersion) || key_is(kKind)))) {
+    if (list_item && (key_is(kApiVersion) || key_is(kKind))) {
+      dropped++;
+    } else {
       if (!first) result.push_back(',');
       first = false;
       if (key_is(kMetadata)) {
@@ -66,6 +78,13 @@ bool SpliceResourceVersion(const std::string& stored, int64_t revision, std::str
         result.append("\"resourceVersion\":\"" + std::to_string(revision) + "\"");
         if (stored[value + 1] != '}') result.push_back(',');
         result.append(stored, value + 1, end - value - 1);
+        // Nothing after it to drop: the rest as it is (the stored form is
+        // the server's own compact JSON), unscanned.
+        if ((!list_item || dropped == 2) && stored.back() == '}') {
+          result.append(stored, end, std::string::npos);
+          *out = std::move(result);
+          return true;
+        }
       } else {
         result.append(stored, i, end - i);
       }

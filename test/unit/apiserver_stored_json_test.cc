@@ -38,6 +38,10 @@ TEST_CASE("apiserver stored json: the resourceVersion spliced in equals parsing 
         {"spec", {{"template", {{"metadata", {{"labels", {{"x", "y"}}}}}}}}}},
        7);
   Same({{"a", -12}, {"b", false}, {"c", Json::array()}, {"metadata", {{"name", "n"}}}, {"z", nullptr}}, 99);
+  // Runs of backslashes before quotes, long strings around the metadata.
+  Same({{"apiVersion", "v1"}, {"data", {{"x", std::string(5000, 'x') + "\\\\\"q\\"}, {"y", "\\"}}},
+        {"kind", "ConfigMap"}, {"metadata", {{"name", "\"quoted\\"}}}, {"z", std::string(3000, '"')}},
+       3);
 }
 
 TEST_CASE("apiserver stored json: no top-level metadata object, no splice") {
