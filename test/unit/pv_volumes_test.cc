@@ -1,0 +1,140 @@
+// The node's and the scheduler's sides of PersistentVolumes: a pod's claim
+// mounted from its bound volume, the directories of deleted local volumes
+// removed, the VolumeBinding filter, and what the Node authorizer lets a
+// node read of volumes.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/scheduler/volume_binding.h"
+#include "runtime/kubelet/volumes.h"
+#include "runtime/kubelet/volumes_local_path.h"
+#include "test/unit/client_test_cluster.h"
+#include "test/unit/scheduler_test_objects.h"
+#include "test/unit/temp_dir.h"
+
+namespace {
+
+using Json = nlohmann::json;
+using namespace kubit::kubelet;
+
+ObjectSource Objects(std::map<std::string, Json> objects) {
+  return [objects](const std::string& r, const std::string& ns, const std::string& n, Json* out, std::string*) {
+    auto it = objects.find(r + "/" + ns + "/" + n);
+    if (it == objects.end()) return Lookup::kNotFound;
+    *out = it->second;
+    return Lookup::kFound;
+  };
+}
+
+Json PodWithClaim(const std::string& claim, bool read_only = false) {
+  return {{"metadata", {{"name", "p"}, {"namespace", "ns"}, {"uid", "pod-1"}}},
+          {"spec",
+           {{"containers", {{{"name", "c"}}}},
+            {"volumes", {{{"name", "data"}, {"persistentVolumeClaim", {{"claimName", claim}, {"readOnly", read_only}}}}}}}}};
+}
+
+TEST_CASE("pv kubelet: a claim's volume is its bound PV's directory, made as its hostPath type says") {
+  kubit::test::TempDir tmp("kubit-pv");
+  std::string path = tmp.path() + "/storage/pvc-u1_ns_data";
+  Json claim = {{"metadata", {{"name", "data"}, {"uid", "u1"}}}, {"spec", {{"volumeName", "pvc-u1"}}}};
+  Json pv = {{"metadata", {{"name", "pvc-u1"}, {"annotations", {{"pv.kubernetes.io/provisioned-by", "rancher.io/local-path"}}}}},
+             {"spec", {{"hostPath", {{"path", path}, {"type", "DirectoryOrCreate"}}}, {"claimRef", {{"uid", "u1"}}}}}};
+  Json pending = {{"metadata", {{"name", "later"}, {"uid", "u2"}}}, {"spec", Json::object()}};
+  Json stolen = {{"metadata", {{"name", "stolen"}, {"uid", "u3"}}}, {"spec", {{"volumeName", "pvc-u1"}}}};
+  Json local_claim = {{"metadata", {{"name", "local"}, {"uid", "u4"}}}, {"spec", {{"volumeName", "disk"}}}};
+  Json local_pv = {{"metadata", {{"name", "disk"}}},
+                   {"spec", {{"local", {{"path", tmp.path() + "/absent"}}}, {"claimRef", {{"uid", "u4"}}}}}};
+  VolumeEnv env;
+  env.data_dir = tmp.path() + "/data";
+  env.objects = Objects({{"persistentvolumeclaims/ns/data", claim},
+                         {"persistentvolumeclaims/ns/later", pending},
+                         {"persistentvolumeclaims/ns/stolen", stolen},
+                         {"persistentvolumeclaims/ns/local", local_claim},
+                         {"persistentvolumes//pvc-u1", pv},
+                         {"persistentvolumes//disk", local_pv}});
+  VolumePaths paths;
+  std::string error;
+  REQUIRE_MESSAGE(SetUpVolumes(PodWithClaim("data", true), env, &paths, &error), error);
+  CHECK(paths["data"].path == path);
+  CHECK(paths["data"].read_only);
+  struct stat st;
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  CHECK(S_ISDIR(st.st_mode));
+  CHECK((st.st_mode & 07777) == 0777);  // as k3s's helper makes them
+  CHECK_FALSE(SetUpVolumes(PodWithClaim("later"), env, &paths, &error));
+  CHECK(error == "persistentvolumeclaim \"later\" is not bound");
+  CHECK_FALSE(SetUpVolumes(PodWithClaim("gone"), env, &paths, &error));
+  CHECK(error == "persistentvolumeclaim \"gone\" not found");
+  CHECK_FALSE(SetUpVolumes(PodWithClaim("stolen"), env, &paths, &error));
+  CHECK(error == "persistentvolume \"pvc-u1\" is not bound to claim \"stolen\"");
+  CHECK_FALSE(SetUpVolumes(PodWithClaim("local"), env, &paths, &error));
+  CHECK(error.find("local volume \"disk\": " + tmp.path() + "/absent") == 0);
+}
+
+TEST_CASE("pv kubelet: a deleted local volume's directory is removed without following links") {
+  kubit::test::TempDir tmp("kubit-pv");
+  std::string outside = tmp.path() + "/outside";
+  REQUIRE(mkdir(outside.c_str(), 0755) == 0);
+  std::ofstream(outside + "/keep") << "x";
+  std::string dir = tmp.path() + "/pvc-1_ns_data";
+  REQUIRE(mkdir(dir.c_str(), 0777) == 0);
+  REQUIRE(mkdir((dir + "/sub").c_str(), 0755) == 0);
+  std::ofstream(dir + "/sub/file") << "data";
+  REQUIRE(symlink(outside.c_str(), (dir + "/link").c_str()) == 0);
+  std::string error;
+  REQUIRE_MESSAGE(RemoveLocalVolumeDir(dir, &error), error);
+  CHECK(access(dir.c_str(), F_OK) != 0);
+  CHECK(access((outside + "/keep").c_str(), F_OK) == 0);
+  CHECK(RemoveLocalVolumeDir(dir, &error));  // gone already: nothing to do
+}
+
+TEST_CASE("pv scheduler: VolumeBinding keeps the nodes every bound volume's affinity allows") {
+  using namespace kubit::scheduler;
+  auto n1 = testing::NodeWith(testing::Node("n1"));
+  auto n2 = testing::NodeWith(testing::Node("n2"));
+  VolumeState st;
+  CHECK(FilterVolumeBinding(st, *n1).ok());
+  st.volume_affinities.push_back({NodeSelectorTerm{{{"kubernetes.io/hostname", "In", {"n1"}}}, {}}});
+  CHECK(FilterVolumeBinding(st, *n1).ok());
+  Status s = FilterVolumeBinding(st, *n2);
+  CHECK(s.code == Code::kUnresolvable);
+  CHECK(s.reasons == std::vector<std::string>{kReasonVolumeNodeConflict});
+  st.missing_volume = true;
+  CHECK(FilterVolumeBinding(st, *n1).reasons == std::vector<std::string>{kReasonVolumeMissing});
+  st.unresolvable = "persistentvolumeclaim \"x\" not found";
+  CHECK(FilterVolumeBinding(st, *n1).reasons == std::vector<std::string>{"persistentvolumeclaim \"x\" not found"});
+}
+
+TEST_CASE("pv node authorizer: a node gets its own local-path volumes and learns of gone ones, not others'") {
+  kubit::test::TestCluster cluster;
+  auto admin = cluster.InProcess();
+  auto n1 = cluster.InProcess("system:node:n1", {"system:nodes"});
+  const kubit::client::Resource pvs{"", "v1", "persistentvolumes"};
+  auto volume = [](const std::string& name, const std::string& node) {
+    return Json{{"apiVersion", "v1"},
+                {"kind", "PersistentVolume"},
+                {"metadata", {{"name", name}, {"annotations", {{"local.path.provisioner/selected-node", node}}}}},
+                {"spec",
+                 {{"capacity", {{"storage", "1Gi"}}},
+                  {"accessModes", {"ReadWriteOnce"}},
+                  {"hostPath", {{"path", "/tmp/" + name}}}}}};
+  };
+  REQUIRE(admin->Create(pvs, "", volume("mine", "n1")).ok());
+  REQUIRE(admin->Create(pvs, "", volume("theirs", "n2")).ok());
+  Json got;
+  CHECK(n1->Get(pvs, "", "mine", &got).ok());
+  CHECK(n1->Get(pvs, "", "theirs", &got).IsForbidden());
+  CHECK(n1->Get(pvs, "", "gone", &got).IsNotFound());
+  Json list;
+  CHECK(n1->List(pvs, "", {}, &list).IsForbidden());
+  CHECK(n1->Delete(pvs, "", "mine").IsForbidden());
+}
+
+}  // namespace
