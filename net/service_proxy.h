@@ -113,7 +113,8 @@ class ServiceProxy {
 // "kubitsvc_<6 hex>", from the data dir (net/local_names.h).
 std::string ServiceNftTableName(const std::string& data_dir);
 
-// For kubit killall: deletes the data dir's service table; absent is fine.
+// For kubit killall and a node started with --disable-kube-proxy: deletes
+// the data dir's service table; absent is fine.
 bool RemoveServiceProxy(const std::string& data_dir, std::string* error);
 
 }  // namespace kubit::net

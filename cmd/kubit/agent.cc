@@ -23,6 +23,7 @@
 #include "core/network/dns_node.h"
 #include "core/network/ingress_proxy.h"
 #include "net/dns_resolv_conf.h"
+#include "net/service_proxy.h"
 #include "net/vxlan_overlay.h"
 #include "runtime/kubelet/join.h"
 #include "runtime/kubelet/node_images.h"
@@ -299,6 +300,8 @@ int AgentCommand(const Args& args) {
     Log(Level::kError, "agent", "service proxy: " + error);
     return 1;
   }
+  if (agent.disable_kube_proxy && !net::RemoveServiceProxy(data_dir, &error))  // an earlier run's rules go
+    Log(Level::kWarn, "agent", "service proxy: " + error);
   // NetworkPolicies for this board's pods (kube-router's part).
   network::NetworkPolicyController network_policy(&client, agent.NetworkPolicyOptionsFor(data_dir));
   if (!agent.disable_network_policy)

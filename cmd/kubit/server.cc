@@ -28,6 +28,7 @@
 #include "manifests/bundled.h"
 #include "manifests/deployer.h"
 #include "net/ipam_ipv4.h"
+#include "net/service_proxy.h"
 #include "net/vxlan_overlay.h"
 #include "runtime/kubelet/node_status.h"
 #include "runtime/kubelet/stream_server.h"
@@ -390,6 +391,8 @@ int ServerCommand(const Args& args) {
         Log(Level::kError, "server", "service proxy: " + error);
         return 1;
       }
+    } else if (!net::RemoveServiceProxy(data_dir, &error)) {  // an earlier run's rules go
+      Log(Level::kWarn, "server", "service proxy: " + error);
     }
     // NetworkPolicies for this node's pods (kube-router's part).
     if (!agent.disable_network_policy) {

@@ -17,8 +17,8 @@ svc_net="10.$((150 + RANDOM % 50))"
 node_port=$((30000 + RANDOM % 2700))
 lb_port=$((20000 + RANDOM % 10000))
 killall_at_exit "$data"
-start_server "$data" --cluster-cidr "10.$((100 + RANDOM % 50)).0.0/16" --service-cidr "$svc_net.0.0/16" \
-  --cluster-dns "$svc_net.0.10"
+net_flags=(--cluster-cidr "10.$((100 + RANDOM % 50)).0.0/16" --service-cidr "$svc_net.0.0/16" --cluster-dns "$svc_net.0.10")
+start_server "$data" "${net_flags[@]}"
 export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
 k() { run kubectl "$@"; }
 
@@ -164,4 +164,10 @@ for _ in $(seq 40); do
   sleep 0.2
 done
 assert_match "$seen" 'web-2' "web-2 answers again once ready"
+
+step "--disable-kube-proxy: the rules an earlier run left go"
+stop_server
+start_server "$data" "${net_flags[@]}" --disable-kube-proxy
+run curl -s -m 5 "http://$node_ip:$node_port/"
+assert_rc 7 "curl to the NodePort once the node runs without the proxy (7: could not connect)"
 finish
