@@ -117,6 +117,24 @@ assert_eq "$OUT" hello-from-board1 "web2 fetching from web1"
 k logs web2
 assert_contains "$OUT$ERR" "$ip1" "web2's access log names web1's pod IP"
 
+step "$backend: Services by name from both boards (each board's DNS and service proxy)"
+kc apply -f - <<'YAML' >/dev/null
+apiVersion: v1
+kind: Service
+metadata: {name: web1}
+spec: {selector: {app: web1}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web2}
+spec: {selector: {app: web2}, ports: [{port: 80, targetPort: 8080}]}
+YAML
+by_name() { [ "$(kc exec "$1" -- wget -qO- "http://$2/" 2>/dev/null)" = "$3" ]; }
+wait_until 30 "web2 -> Service web1 by its short name" by_name web2 web1 hello-from-board1
+k exec web2 -- wget -qO- http://web1.default.svc.cluster.local/
+assert_eq "$OUT" hello-from-board1 "board2's pod to board1's by the Service's FQDN"
+wait_until 30 "web1 -> Service web2 by its short name" by_name web1 web2 hello-from-board2
+
 if [ "$backend" = vxlan ]; then
   step "$backend: a NetworkPolicy on board2's pod applies to traffic from board1"
   kc apply -f - <<'YAML'
