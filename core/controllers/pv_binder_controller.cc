@@ -1,5 +1,6 @@
 #include "core/controllers/pv_binder_controller.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/controllers/pv_binder_match.h"
@@ -112,9 +113,15 @@ PersistentVolumeBinderController::PersistentVolumeBinderController(client::Clien
   sh.on_add = all_pending;
   sh.on_update = [all_pending](const ObjectPtr&, const ObjectPtr& o) { all_pending(o); };
   classes_->AddHandler(sh);
-  // Pods decide whether a deleted claim may go.
+  // Pods decide whether a deleted claim may go, and which pods a
+  // delayed claim waits for.
   client::EventHandlers ph;
-  ph.on_update = [this](const ObjectPtr&, const ObjectPtr& o) { EnqueueClaimsOf(*o); };
+  ph.on_add = [this](const ObjectPtr& o) { EnqueueClaimsOf(*o); };
+  ph.on_update = [this](const ObjectPtr& a, const ObjectPtr& b) {
+    // Scheduling and finishing are what claims hear of, not every status write.
+    if (Str(Field(*a, "spec"), "nodeName") != Str(Field(*b, "spec"), "nodeName") || Phase(*a) != Phase(*b))
+      EnqueueClaimsOf(*b);
+  };
   ph.on_delete = [this](const ObjectPtr& o, bool) { EnqueueClaimsOf(*o); };
   pods_->AddHandler(ph);
 }
@@ -125,7 +132,8 @@ void PersistentVolumeBinderController::Stop() { loop_.Stop(); }
 
 void PersistentVolumeBinderController::EnqueueClaimsOf(const Json& pod) {
   for (const std::string& key : ClaimsOfPod(pod))
-    if (ObjectPtr c = claims_->Get(key); c && Deleting(*c)) loop_.queue().Add("claim:" + key);
+    if (ObjectPtr c = claims_->Get(key); c && (Deleting(*c) || Str(Field(*c, "spec"), "volumeName").empty()))
+      loop_.queue().Add("claim:" + key);
 }
 
 Status PersistentVolumeBinderController::Sync(const std::string& key) {
@@ -274,8 +282,21 @@ Status PersistentVolumeBinderController::SyncClaim(const std::string& key) {
       return Status();
     }
     if (delayed && node.empty()) {
-      events_.Event(claim, client::kEventTypeNormal, "WaitForFirstConsumer",
-                    "waiting for first consumer to be created before binding");
+      // Upstream names the pods the claim waits for, once there are some.
+      std::vector<std::string> unscheduled;
+      for (const ObjectPtr& pod : pods_->ByIndex(kClaimIndex, key))
+        if (Str(Field(*pod, "spec"), "nodeName").empty() && Field(Field(*pod, "metadata"), "deletionTimestamp").is_null())
+          unscheduled.push_back(Name(*pod));
+      std::sort(unscheduled.begin(), unscheduled.end());
+      std::string pods;
+      for (const std::string& p : unscheduled) pods += (pods.empty() ? "" : ",") + p;
+      if (unscheduled.empty())
+        events_.Event(claim, client::kEventTypeNormal, "WaitForFirstConsumer",
+                      "waiting for first consumer to be created before binding");
+      else
+        events_.Event(claim, client::kEventTypeNormal, "WaitForPodScheduled",
+                      std::string(unscheduled.size() > 1 ? "waiting for pods " : "waiting for pod ") + pods +
+                          " to be scheduled");
       return Status();
     }
     std::string provisioner = Str(*cls, "provisioner");

@@ -8,7 +8,7 @@
 # and made again; a claim in use is kept until its pod is gone
 # (pvc-protection), then its volume and directory go (reclaim Delete); a
 # hand-made Retain volume binds to a matching claim and is Released when
-# the claim goes.
+# the claim goes; `--disable local-storage` removes the class.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -173,5 +173,14 @@ k get pv keep-pv -o jsonpath='{.spec.claimRef.name} {.spec.persistentVolumeRecla
 assert_eq "$OUT" "keep Retain"
 k get pv keep-pv
 assert_match "$OUT" '^keep-pv +32Mi +RWO +Retain +Released +default/keep +manual'
+
+step "--disable local-storage: the class goes with its manifest"
+stop_server
+start_server "$data" ${cidr_flags[@]+"${cidr_flags[@]}"} --disable local-storage
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+assert_no_file "$data/server/manifests/local-storage.yaml" "the bundled local-storage manifest"
+wait_for 20 "StorageClass local-path to go" sh -c "! kubectl get storageclass local-path"
+k get pv keep-pv -o jsonpath='{.status.phase}'
+assert_eq "$OUT" "Released" "a volume of another class, kept"
 
 finish

@@ -200,6 +200,26 @@ TEST_CASE("pv local-path: default class, first consumer, provisioning on the sel
   Json claim = Get(*c, kClaims, "default", "db");
   std::string uid = claim["metadata"]["uid"];
   CHECK_FALSE(claim["metadata"].value("annotations", Json::object()).contains(kAnnStorageProvisioner));
+  // A pod using it, not scheduled yet: the claim says it waits for that pod.
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "user"}}},
+              {"spec",
+               {{"containers", {{{"name", "c"}, {"image", "busybox"}}}},
+                {"volumes", {{{"name", "d"}, {"persistentVolumeClaim", {{"claimName", "db"}}}}}}}}};
+  REQUIRE(c->Create(kPods, "default", pod).ok());
+  CHECK(Eventually([&] {
+    Json events;
+    client::ListOptions o;
+    o.field_selector = "involvedObject.name=db";
+    if (!c->List({"", "v1", "events"}, "default", o, &events).ok()) return false;
+    for (const Json& e : events["items"])
+      if (e["reason"] == "WaitForPodScheduled" && e["message"] == "waiting for pod user to be scheduled") return true;
+    return false;
+  }));
+  client::DeleteOptions now;
+  now.grace_period_seconds = 0;
+  REQUIRE(c->Delete(kPods, "default", "user", now).ok());
   // The scheduler's choice hands the claim to the provisioner.
   Json pick = {{"metadata", {{"annotations", {{kAnnSelectedNode, "board1"}}}}}};
   REQUIRE(c->Patch(kClaims, "default", "db", client::PatchType::kMerge, pick.dump()).ok());
