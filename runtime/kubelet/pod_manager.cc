@@ -176,6 +176,7 @@ void PodManager::OnPod(const client::ObjectPtr& pod, bool deleted) {
   std::string uid = (*pod)["metadata"].value("uid", "");
   // A mirror pod only shows a static pod, whose worker runs from the file.
   if (uid.empty() || IsMirrorPod(*pod)) return;
+  if (deleted) local_paths_.PodGone(*pod);
   if (cache_) {
     std::string error;
     const Json& meta = (*pod)["metadata"];

@@ -16,6 +16,11 @@ using Json = nlohmann::json;
 namespace {
 
 constexpr const char* kAnnLocalPathDir = "kubit.io/local-path-dir";  // core/controllers/local_path_provisioner.h's
+// How long after a claim's pod left the directories are checked at every
+// pass (graceful termination, then the user deleting the claim), and how
+// often they are checked otherwise.
+constexpr auto kBusyFor = std::chrono::minutes(3);
+constexpr auto kIdleScan = std::chrono::minutes(1);
 
 }  // namespace
 
@@ -26,7 +31,17 @@ LocalPathVolumes::LocalPathVolumes(client::Client* client, std::string node_name
 void LocalPathVolumes::Sync() {
   std::string error;
   if (!published_ && !(published_ = Publish(&error)) && log_) log_("local-path: " + error);
+  auto now = std::chrono::steady_clock::now();
+  if (now.time_since_epoch().count() >= busy_until_.load() && now < next_scan_) return;
+  next_scan_ = now + kIdleScan;
   RemoveDeleted();
+}
+
+void LocalPathVolumes::PodGone(const Json& pod) {
+  bool claims = false;
+  for (const Json& v : pod["spec"].value("volumes", Json::array()))
+    claims = claims || v.contains("persistentVolumeClaim") || v.contains("ephemeral");
+  if (claims) busy_until_ = (std::chrono::steady_clock::now() + kBusyFor).time_since_epoch().count();
 }
 
 bool LocalPathVolumes::Publish(std::string* error) {

@@ -10,10 +10,16 @@
 // the disk rather than by watching volumes, a node that was away when the
 // volume went (or never mounted it) is right too, and the node needs no
 // right to list volumes (the Node authorizer lets it get its own local
-// volumes and learn that one is gone).
+// volumes and learn that one is gone). A volume can only go once the
+// pods using its claim have left (pvc-protection), so the directories are
+// checked at every pass for a few minutes after such a pod left this
+// node, and otherwise once a minute: an idle board asks nothing.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "core/client/client.h"
@@ -31,6 +37,9 @@ class LocalPathVolumes {
   // Publishes the directory (until it has been once), then removes the
   // directories of deleted volumes. Called by the pod manager's housekeeping.
   void Sync();
+  // A pod left this node (any thread): if it used claims, their volumes
+  // may be deleted soon.
+  void PodGone(const nlohmann::json& pod);
 
  private:
   bool Publish(std::string* error);
@@ -41,6 +50,8 @@ class LocalPathVolumes {
   std::string dir_;
   std::function<void(const std::string&)> log_;
   bool published_ = false;
+  std::chrono::steady_clock::time_point next_scan_{};  // housekeeping thread only
+  std::atomic<std::chrono::steady_clock::rep> busy_until_{0};  // steady_clock ticks
 };
 
 // Removes a directory tree without following symlinks or crossing into
