@@ -91,18 +91,21 @@ PersistentVolumeBinderController::PersistentVolumeBinderController(client::Clien
   ch.on_update = [claim_changed](const ObjectPtr&, const ObjectPtr& o) { claim_changed(*o); };
   ch.on_delete = [claim_changed](const ObjectPtr& o, bool) { claim_changed(*o); };
   claims_->AddHandler(ch);
-  auto volume_changed = [this](const Json& v) {
+  auto volume_changed = [this](const Json& v, bool maybe_free) {
     loop_.queue().Add("volume:" + Name(v));
     const Json& ref = Field(Field(v, "spec"), "claimRef");
     if (ref.is_object()) loop_.queue().Add("claim:" + Str(ref, "namespace") + "/" + Str(ref, "name"));
-    // A new volume may be what a pending claim waits for.
+    // A new or freed volume may be what a pending claim waits for.
+    if (!maybe_free) return;
     for (const ObjectPtr& c : claims_->List())
       if (Str(Field(*c, "spec"), "volumeName").empty()) loop_.queue().Add("claim:" + client::ObjectKey(*c));
   };
   client::EventHandlers vh;
-  vh.on_add = [volume_changed](const ObjectPtr& o) { volume_changed(*o); };
-  vh.on_update = [volume_changed](const ObjectPtr&, const ObjectPtr& o) { volume_changed(*o); };
-  vh.on_delete = [volume_changed](const ObjectPtr& o, bool) { volume_changed(*o); };
+  vh.on_add = [volume_changed](const ObjectPtr& o) { volume_changed(*o, true); };
+  vh.on_update = [volume_changed](const ObjectPtr& a, const ObjectPtr& b) {
+    volume_changed(*b, Field(*a, "spec") != Field(*b, "spec") || (Phase(*a) != Phase(*b) && Phase(*b) == "Available"));
+  };
+  vh.on_delete = [volume_changed](const ObjectPtr& o, bool) { volume_changed(*o, false); };
   volumes_->AddHandler(vh);
   // A new default class reaches the claims that have none.
   client::EventHandlers sh;

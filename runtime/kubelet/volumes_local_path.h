@@ -13,7 +13,7 @@
 // volumes and learn that one is gone). A volume can only go once the
 // pods using its claim have left (pvc-protection), so the directories are
 // checked at every pass for a few minutes after such a pod left this
-// node, and otherwise once a minute: an idle board asks nothing.
+// node, and otherwise once a minute.
 #pragma once
 
 #include <atomic>
