@@ -59,6 +59,8 @@ Json ResourceList(const std::string& group, const std::string& version) {
                            {"kind", "PodExecOptions"}, {"verbs", {"create", "get"}}});
       resources.push_back({{"name", "pods/log"}, {"singularName", ""}, {"namespaced", true},
                            {"kind", "Pod"}, {"verbs", {"get"}}});
+      resources.push_back({{"name", "pods/portforward"}, {"singularName", ""}, {"namespaced", true},
+                           {"kind", "PodPortForwardOptions"}, {"verbs", {"create", "get"}}});
     }
     if (t.kind == "Namespace" && t.group.empty())
       resources.push_back({{"name", "namespaces/finalize"}, {"singularName", ""},
@@ -451,12 +453,13 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
     return reviews_.ServeToken(info, req, resp);
   if (info.type && info.type->create_only) return reviews_.Serve(info, user, req, resp);
   if (info.type && info.type->kind == "Pod" && info.type->group.empty() && !info.name.empty() &&
-      (info.subresource == "log" || info.subresource == "exec")) {
+      (info.subresource == "log" || info.subresource == "exec" ||
+       info.subresource == "portforward")) {
     if (info.subresource == "log" && info.verb != "get")
       return SendError(resp, ApiError::MethodNotAllowed("pods/log is read with GET"));
-    // kubectl's WebSocket exec is a GET: it must also be allowed to
-    // create pods/exec, as upstream checks since 1.31.
-    if (info.subresource == "exec" && info.verb != "create") {
+    // kubectl's WebSocket exec and port-forward are GETs: they must also
+    // be allowed to create the subresource, as upstream checks since 1.31.
+    if (info.subresource != "log" && info.verb != "create") {
       a.verb = "create";
       if (!Authorize(a)) return SendError(resp, ApiError::Forbidden(ForbiddenMessage(a)));
     }

@@ -132,14 +132,16 @@ void PodStreams::Serve(const RequestInfo& info, net::HttpRequest& req, net::Http
   if (!s.ok()) return SendError(resp, ApiError::Internal(s.ToString()));
   Json pod = Json::parse(kv.value, nullptr, false);
   if (pod.is_discarded()) return SendError(resp, ApiError::Internal("stored pod is not JSON"));
+  const bool exec = info.subresource == "exec";
+  const bool portforward = info.subresource == "portforward";
   std::string container;
   ApiError err;
-  if (!PickContainer(pod, req.Param("container"), &container, &err)) return SendError(resp, err);
+  if (!portforward && !PickContainer(pod, req.Param("container"), &container, &err))
+    return SendError(resp, err);
   const std::string node = pod["spec"].value("nodeName", "");
   if (node.empty())
     return SendError(resp, ApiError::BadRequest("pod " + info.name + " does not have a host assigned"));
-  const bool exec = info.subresource == "exec";
-  if (!exec && req.Param("previous") != "true") {
+  if (info.subresource == "log" && req.Param("previous") != "true") {
     // A container that never ran has no log: say why, as the kubelet does.
     for (const auto& st : pod["status"].value("containerStatuses", Json::array()))
       if (st.value("name", "") == container && st.contains("state") &&
@@ -155,12 +157,18 @@ void PodStreams::Serve(const RequestInfo& info, net::HttpRequest& req, net::Http
   if (!tunnels_->Dial(node, &kubelet, &error))
     return SendError(resp, ApiError::Internal("error dialing backend: " + error));
   kubelet->SetReadTimeout(0);
-  std::string head = "GET /" + std::string(exec ? "exec" : "containerLogs") + "/" + info.ns + "/" +
-                     info.name + "/" + container + (req.query.empty() ? "" : "?" + req.query) +
-                     " HTTP/1.1\r\nHost: kubelet\r\n";
-  if (exec)
+  // Port forwarding names the pod's uid, as upstream's kubelet path does:
+  // the kubelet finds the pod's sandbox by it.
+  const std::string last =
+      portforward ? pod["metadata"].value("uid", "") : container;
+  const char* kind = exec ? "exec" : portforward ? "portForward" : "containerLogs";
+  std::string head = std::string(req.method == "POST" ? "POST" : "GET") + " /" + kind + "/" +
+                     info.ns + "/" + info.name + "/" + last +
+                     (req.query.empty() ? "" : "?" + req.query) + " HTTP/1.1\r\nHost: kubelet\r\n";
+  if (exec || portforward)
     for (const auto& [k, v] : req.headers)
-      if (k == "upgrade" || k == "connection" || k.rfind("sec-websocket-", 0) == 0)
+      if (k == "upgrade" || k == "connection" || k.rfind("sec-websocket-", 0) == 0 ||
+          k == "x-stream-protocol-version")
         head += k + ": " + v + "\r\n";
   head += "\r\n";
   KubeletHead answer;

@@ -18,8 +18,11 @@
 
 #include "net/http_server.h"
 #include "net/websocket.h"
+#include "runtime/container/layout.h"
+#include "runtime/container/sandbox.h"
 #include "runtime/kubelet/log_reader.h"
 #include "runtime/kubelet/pod_naming.h"
+#include "runtime/kubelet/port_forward.h"
 #include "runtime/kubelet/resource_metrics.h"
 
 namespace kubit::kubelet {
@@ -406,6 +409,57 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
   }
 }
 
+// /portForward/<ns>/<pod>/<uid>: the pod's sandbox by the uid the API
+// server read, the protocol by the upgrade kubectl asked for.
+void ServePortForwardRequest(const std::string& data_dir, net::Conn* conn,
+                             const net::HttpRequest& req, const std::string& buffered,
+                             const std::string& pod, const std::string& uid) {
+  constexpr char kProtocol[] = "portforward.k8s.io";
+  const std::string tunnelled = std::string("SPDY/3.1+") + kProtocol;
+  PortForwardOptions o;
+  o.buffered = buffered;
+  std::string answer;
+  const std::string upgrade = Lower(req.Header("upgrade"));
+  if (upgrade == "websocket") {
+    std::string offered = req.Header("sec-websocket-protocol");
+    bool found = false;
+    for (size_t pos = 0; pos <= offered.size() && !found;) {
+      size_t comma = std::min(offered.find(',', pos), offered.size());
+      std::string p = offered.substr(pos, comma - pos);
+      p.erase(0, p.find_first_not_of(' '));
+      p.erase(p.find_last_not_of(' ') + 1);
+      found = p == tunnelled;
+      pos = comma + 1;
+    }
+    if (!found || req.Header("sec-websocket-key").empty())
+      return SendStatus(conn, 400, "BadRequest",
+                        "port forwarding over WebSocket needs the subprotocol " + tunnelled);
+    o.websocket = true;
+    answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Accept: " + net::WebSocketAccept(req.Header("sec-websocket-key")) +
+             "\r\nSec-WebSocket-Protocol: " + tunnelled + "\r\n\r\n";
+  } else if (upgrade == "spdy/3.1") {
+    std::string versions = req.Header("x-stream-protocol-version");
+    if (!versions.empty() && versions.find(kProtocol) == std::string::npos)
+      return SendStatus(conn, 403, "Forbidden",
+                        "unable to upgrade: unable to negotiate protocol: client supports " +
+                            versions + ", server accepts [" + kProtocol + "]");
+    answer = std::string("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n") +
+             "X-Stream-Protocol-Version: " + kProtocol + "\r\n\r\n";
+  } else {
+    return SendStatus(conn, 400, "BadRequest", "Upgrade request required");
+  }
+  const std::string sandbox = SandboxId(uid);
+  if (!rc::SandboxAlive(data_dir, sandbox))
+    return SendStatus(conn, 404, "NotFound", "pod " + pod + " (uid " + uid + ") has no running sandbox on this node");
+  if (!conn->Write(answer)) return;
+  o.pod = sandbox;
+  const std::string netns = rc::SandboxDir(data_dir, sandbox) + "/net";
+  ServePortForward(conn, o, [&](uint16_t port, std::string* error) {
+    return DialInNetns(netns, sandbox, port, error);
+  });
+}
+
 }  // namespace
 
 StreamServer::StreamServer(const std::string& data_dir) : runtime_(data_dir) {}
@@ -444,6 +498,9 @@ void StreamServer::Serve(net::Conn* conn) {
     return SendStatus(conn, 404, "NotFound", "the server could not find the requested resource");
   if (parts[0] == "containerLogs" && req.method == "GET")
     return ServeLogs(runtime_.data_dir(), &runtime_, conn, req, parts[1], parts[2], parts[3]);
+  if (parts[0] == "portForward" && (req.method == "GET" || req.method == "POST"))
+    return ServePortForwardRequest(runtime_.data_dir(), conn, req, buf.substr(end + 4), parts[2],
+                                   parts[3]);
   if (parts[0] == "exec" && (req.method == "GET" || req.method == "POST"))
     return ServeExec(runtime_.data_dir(), &runtime_, conn, req, buf.substr(end + 4), parts[1],
                      parts[2], parts[3]);

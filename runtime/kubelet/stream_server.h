@@ -8,6 +8,9 @@
 //   GET /exec/<ns>/<pod>/<container>?command=..&stdin=&stdout=&stderr=&tty=
 //       WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io), then
 //       the exec's streams as channels, as client-go's remotecommand
+//   GET|POST /portForward/<ns>/<pod>/<uid>
+//       upgrade to SPDY/3.1, or WebSocket with subprotocol
+//       SPDY/3.1+portforward.k8s.io, then port_forward.h's session
 //   GET /metrics/resource
 //       200 text/plain, the node's and containers' usage (resource_metrics.h)
 //

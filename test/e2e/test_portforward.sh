@@ -1,0 +1,116 @@
+#!/bin/bash
+# kubectl port-forward through the API server and the agent's tunnel: a
+# busybox httpd pod on a second board (`kubit agent`, which accepts no
+# connection from the server), reached as pod/, svc/ and deploy/; two
+# fetches at once and a 4 MB file byte for byte; kubectl's default
+# (SPDY tunnelled in WebSocket) and its SPDY fallback
+# (KUBECTL_PORT_FORWARD_WEBSOCKETS=false); a port nothing listens on gets
+# upstream's error and the forward goes on.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_images.sh"
+
+data="$E2E_TMP/data"
+agent_data="$E2E_TMP/agent"
+mkdir -p "$data/agent/images" "$agent_data/agent/images"
+make_busybox_oci_tar "$agent_data/agent/images/busybox.tar" busybox:e2e
+start_server "$data" --disable-agent --cluster-cidr "10.$((100 + RANDOM % 100)).0.0/16"
+export KUBECONFIG="$E2E_TMP/kubeconfig-$_e2e_logs.yaml"
+server_url=$(sed -n 's/^ *server: //p' "$KUBECONFIG")
+"$KUBIT" agent --server "$server_url" --token "$(cat "$data/server/token")" --data-dir "$agent_data" \
+  --node-name pf-board >"$E2E_TMP/agent.log" 2>&1 &
+_e2e_pids="$_e2e_pids $!"
+killall_at_exit "$agent_data"
+k() { run kubectl "$@"; }
+fetch() { curl -sSf --max-time 20 -o "$2" "http://127.0.0.1:$1/$3"; }
+
+wait_for() {  # wait_for SECONDS WHAT CMD...
+  for _ in $(seq $(($1 * 5))); do
+    "${@:3}" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  fail "timed out waiting for $2; pods:
+$(kubectl get pods -o wide 2>&1)
+agent: $(tail -20 "$E2E_TMP/agent.log")"
+}
+
+step "an httpd Deployment and Service on the agent's board"
+cat >web.yaml <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: httpd
+        image: busybox:e2e
+        command: [sh, -c, 'mkdir /www && echo hello from web >/www/index.html && head -c 4000000 /dev/urandom >/www/big && md5sum /www/big | cut -d" " -f1 >/www/big.md5 && exec httpd -f -p 8000 -h /www']
+        ports: [{name: http, containerPort: 8000}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+YAML
+k apply -f web.yaml
+assert_rc 0
+wait_for 60 "web running" sh -c "kubectl get pods -l app=web -o jsonpath='{.items[0].status.phase}' | grep -q Running"
+pod=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
+
+# forward NAME TARGET PORTS...: kubectl port-forward in the background,
+# waited for until it listens; its output in pf-NAME.out.
+forward() {
+  name=$1
+  kubectl port-forward "${@:2}" >"pf-$name.out" 2>&1 &
+  _e2e_pids="$_e2e_pids $!"
+  eval "pf_$name=$!"
+  wait_for 20 "port-forward $name listening" grep -q '^Forwarding from 127.0.0.1' "pf-$name.out"
+}
+
+port=$((20000 + RANDOM % 20000))
+step "kubectl port-forward pod/$pod (WebSocket tunnel)"
+forward pod "pod/$pod" "$port:8000"
+fetch "$port" a.html index.html || fail "fetch through the forward failed: $(cat pf-pod.out)"
+assert_eq "$(cat a.html)" "hello from web"
+# Two at once, one of them large.
+fetch "$port" big1 big & p1=$!
+fetch "$port" b.html index.html & p2=$!
+wait $p1 || fail "large fetch failed: $(cat pf-pod.out)"
+wait $p2 || fail "concurrent fetch failed: $(cat pf-pod.out)"
+assert_eq "$(cat b.html)" "hello from web"
+fetch "$port" big.md5 big.md5
+assert_eq "$(md5sum <big1 | cut -d' ' -f1)" "$(cat big.md5)" "4 MB through the forward, byte for byte"
+assert_eq "$(stat -c %s big1)" 4000000
+
+step "a port nothing listens on: upstream's error, the forward goes on"
+bad=$((port + 1))
+forward bad "pod/$pod" "$bad:81"
+fetch "$bad" x index.html
+wait_for 10 "the error reported" grep -q 'error forwarding port 81 to pod' pf-bad.out
+assert_contains "$(cat pf-bad.out)" "failed to connect to localhost:81 inside namespace"
+kill "$pf_bad" 2>/dev/null
+
+step "svc/web and deploy/web, over kubectl's SPDY fallback"
+svc=$((port + 2))
+KUBECTL_PORT_FORWARD_WEBSOCKETS=false forward svc svc/web "$svc:80"
+fetch "$svc" c.html index.html
+assert_eq "$(cat c.html)" "hello from web"
+fetch "$svc" big2 big
+assert_eq "$(md5sum <big2 | cut -d' ' -f1)" "$(cat big.md5)" "SPDY: 4 MB byte for byte"
+dep=$((port + 3))
+forward dep deploy/web "$dep:8000"
+fetch "$dep" d.html index.html
+assert_eq "$(cat d.html)" "hello from web"
+
+step "forwards of a pod that is not there"
+k port-forward pod/nope "$((port + 4)):80"
+assert_fails
+assert_contains "$ERR" 'pods "nope" not found'
+
+kill "$pf_pod" "$pf_svc" "$pf_dep" 2>/dev/null
+finish
