@@ -29,11 +29,16 @@ LocalPathVolumes::LocalPathVolumes(client::Client* client, std::string node_name
     : client_(client), node_name_(std::move(node_name)), dir_(data_dir + "/storage"), log_(std::move(log)) {}
 
 void LocalPathVolumes::Sync() {
+  auto now = std::chrono::steady_clock::now();
+  bool busy = now.time_since_epoch().count() < busy_until_.load();
+  if (published_ && !busy && now < next_scan_) return;
+  if (now >= next_scan_) {
+    // Looked at again each minute: a Node made anew has lost the annotation.
+    published_ = false;
+    next_scan_ = now + kIdleScan;
+  }
   std::string error;
   if (!published_ && !(published_ = Publish(&error)) && log_) log_("local-path: " + error);
-  auto now = std::chrono::steady_clock::now();
-  if (now.time_since_epoch().count() >= busy_until_.load() && now < next_scan_) return;
-  next_scan_ = now + kIdleScan;
   RemoveDeleted();
 }
 

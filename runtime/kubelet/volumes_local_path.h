@@ -34,8 +34,9 @@ class LocalPathVolumes {
 
   // The storage directory of this node: <data-dir>/storage.
   const std::string& dir() const { return dir_; }
-  // Publishes the directory (until it has been once), then removes the
-  // directories of deleted volumes. Called by the pod manager's housekeeping.
+  // Publishes the directory (checked again once a minute), then removes
+  // the directories of deleted volumes. Called by the pod manager's
+  // housekeeping.
   void Sync();
   // A pod left this node (any thread): if it used claims, their volumes
   // may be deleted soon.

@@ -95,6 +95,38 @@ TEST_CASE("pv kubelet: a deleted local volume's directory is removed without fol
   CHECK(RemoveLocalVolumeDir(dir, &error));  // gone already: nothing to do
 }
 
+TEST_CASE("pv kubelet: the node publishes its storage directory and removes the directories of deleted volumes only") {
+  kubit::test::TestCluster cluster;
+  auto admin = cluster.InProcess();
+  auto node = cluster.InProcess("system:node:n1", {"system:nodes"});
+  const kubit::client::Resource pvs{"", "v1", "persistentvolumes"}, nodes{"", "v1", "nodes"};
+  REQUIRE(admin->Create(nodes, "", {{"apiVersion", "v1"}, {"kind", "Node"}, {"metadata", {{"name", "n1"}}}}).ok());
+  for (const auto& [name, on] : {std::pair<std::string, std::string>{"pvc-kept", "n1"}, {"pvc-other", "n2"}})
+    REQUIRE(admin->Create(pvs, "", {{"apiVersion", "v1"},
+                                    {"kind", "PersistentVolume"},
+                                    {"metadata", {{"name", name}, {"annotations", {{"local.path.provisioner/selected-node", on}}}}},
+                                    {"spec",
+                                     {{"capacity", {{"storage", "1Gi"}}},
+                                      {"accessModes", {"ReadWriteOnce"}},
+                                      {"hostPath", {{"path", "/tmp/" + name}}}}}}).ok());
+  kubit::test::TempDir data("kubit-pv");
+  std::string storage = data.path() + "/storage";
+  REQUIRE(mkdir(storage.c_str(), 0755) == 0);
+  for (const char* d : {"pvc-gone_ns_a", "pvc-kept_ns_b", "pvc-other_ns_c", "lost+found"})
+    REQUIRE(mkdir((storage + "/" + d).c_str(), 0777) == 0);
+  std::ofstream(storage + "/pvc-gone_ns_a/file") << "data";
+  LocalPathVolumes volumes(node.get(), "n1", data.path(), nullptr);
+  CHECK(volumes.dir() == storage);
+  volumes.Sync();
+  Json got;
+  REQUIRE(admin->Get(nodes, "", "n1", &got).ok());
+  CHECK(got["metadata"]["annotations"]["kubit.io/local-path-dir"] == storage);
+  CHECK(access((storage + "/pvc-gone_ns_a").c_str(), F_OK) != 0);
+  CHECK(access((storage + "/pvc-kept_ns_b").c_str(), F_OK) == 0);   // its volume is there
+  CHECK(access((storage + "/pvc-other_ns_c").c_str(), F_OK) == 0);  // refused: kept
+  CHECK(access((storage + "/lost+found").c_str(), F_OK) == 0);      // not a volume's
+}
+
 TEST_CASE("pv scheduler: VolumeBinding keeps the nodes every bound volume's affinity allows") {
   using namespace kubit::scheduler;
   auto n1 = testing::NodeWith(testing::Node("n1"));
