@@ -74,7 +74,7 @@ forward() {
 
 port=$((20000 + RANDOM % 20000))
 step "kubectl port-forward pod/$pod (WebSocket tunnel)"
-forward pod "pod/$pod" "$port:8000"
+forward pod "pod/$pod" "$port:8000" -v=4
 fetch "$port" a.html index.html || fail "fetch through the forward failed: $(cat pf-pod.out)"
 assert_eq "$(cat a.html)" "hello from web"
 # Two at once, one of them large.
@@ -86,6 +86,7 @@ assert_eq "$(cat b.html)" "hello from web"
 fetch "$port" big.md5 big.md5
 assert_eq "$(md5sum <big1 | cut -d' ' -f1)" "$(cat big.md5)" "4 MB through the forward, byte for byte"
 assert_eq "$(stat -c %s big1)" 4000000
+assert_contains "$(cat pf-pod.out)" "negotiated protocol: portforward.k8s.io" "SPDY in WebSocket, no fallback"
 
 step "a port nothing listens on: upstream's error, the forward goes on"
 bad=$((port + 1))
