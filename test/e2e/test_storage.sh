@@ -7,8 +7,9 @@
 # affinity to it); data the pod wrote is there after the pod is deleted
 # and made again; a claim in use is kept until its pod is gone
 # (pvc-protection), then its volume and directory go (reclaim Delete); a
-# hand-made Retain volume binds to a matching claim and is Released when
-# the claim goes; `--disable local-storage` removes the class.
+# pod waits unscheduled for a claim made after it; a hand-made Retain
+# volume binds to a matching claim and is Released when the claim goes;
+# `--disable local-storage` removes the class.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -127,6 +128,30 @@ wait_for 30 "data-db-0 to go" sh -c "! kubectl get pvc data-db-0"
 wait_for 30 "volume $pv to go" sh -c "! kubectl get pv $pv"
 wait_for 30 "the node to remove $dir" test ! -e "$dir"
 assert_contains "$(cat "$SERVER_LOG")" "removed $dir of deleted volume $pv"
+
+step "a pod whose claim does not exist yet waits unscheduled, and runs once the claim is made"
+cat >late-pod.yaml <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: late}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: busybox:e2e, command: [sh, -c, 'echo ok >/data/ok; exec sleep 3600'], volumeMounts: [{name: d, mountPath: /data}]}
+  volumes: [{name: d, persistentVolumeClaim: {claimName: late-claim}}]
+YAML
+k apply -f late-pod.yaml
+assert_rc 0
+unschedulable() { kubectl get events --field-selector involvedObject.name=late -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}' | grep -q '^FailedScheduling: 0/1 nodes are available: 1 persistentvolumeclaim "late-claim" not found'; }
+wait_for 20 "late's FailedScheduling event" unschedulable
+sed 's/name: lone/name: late-claim/' lone.yaml >late-claim.yaml
+k apply -f late-claim.yaml
+assert_rc 0
+wait_for 40 "late Running" is pod late '{.status.phase}' Running
+k get pvc late-claim -o jsonpath='{.status.phase} {.metadata.annotations.volume\.kubernetes\.io/selected-node}'
+assert_eq "$OUT" "Bound $node"
+k delete pod late --wait=false
+assert_rc 0
 
 step "a Retain volume binds to a matching claim and is Released when the claim goes"
 cat >retain.yaml <<YAML
