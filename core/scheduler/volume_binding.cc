@@ -135,6 +135,11 @@ bool VolumeBinding::PreBind(const Json& pod, const std::string& node, const std:
   for (const std::string& name : ClaimNames(pod)) {
     ObjectPtr claim = claims_->Get(ns, name);
     if (!claim || !Str(Field(*claim, "spec"), "volumeName").empty()) continue;
+    ObjectPtr cls = classes_->Get(ClassOf(*claim));
+    if (!cls || Str(*cls, "volumeBindingMode") != "WaitForFirstConsumer") {
+      *error = kReasonUnboundImmediate;
+      return false;
+    }
     waiting.push_back(name);
     if (Str(Field(Field(*claim, "metadata"), "annotations"), kAnnSelectedNode) == node) continue;
     Json patch = {{"metadata", {{"annotations", {{kAnnSelectedNode, node}}}}}};

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -142,6 +143,80 @@ TEST_CASE("pv scheduler: VolumeBinding keeps the nodes every bound volume's affi
   CHECK(FilterVolumeBinding(st, *n1).reasons == std::vector<std::string>{kReasonVolumeMissing});
   st.unresolvable = "persistentvolumeclaim \"x\" not found";
   CHECK(FilterVolumeBinding(st, *n1).reasons == std::vector<std::string>{"persistentvolumeclaim \"x\" not found"});
+}
+
+TEST_CASE("pv scheduler: VolumeBinding reads a pod's claims, names the node on delayed ones and waits for their binding") {
+  using namespace kubit::scheduler;
+  kubit::test::TestCluster cluster;
+  auto c = cluster.InProcess();
+  const kubit::client::Resource claims{"", "v1", "persistentvolumeclaims"}, pvs{"", "v1", "persistentvolumes"},
+      classes{"storage.k8s.io", "v1", "storageclasses"};
+  auto cls = [](const std::string& name, const std::string& mode) {
+    return Json{{"apiVersion", "storage.k8s.io/v1"}, {"kind", "StorageClass"}, {"metadata", {{"name", name}}},
+                {"provisioner", "rancher.io/local-path"}, {"volumeBindingMode", mode}};
+  };
+  auto claim = [](const std::string& name, const std::string& cls) {
+    return Json{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", {{"name", name}}},
+                {"spec", {{"storageClassName", cls}, {"accessModes", {"ReadWriteOnce"}},
+                          {"resources", {{"requests", {{"storage", "1Gi"}}}}}}}};
+  };
+  REQUIRE(c->Create(classes, "", cls("later", "WaitForFirstConsumer")).ok());
+  REQUIRE(c->Create(classes, "", cls("now", "Immediate")).ok());
+  REQUIRE(c->Create(claims, "default", claim("delayed", "later")).ok());
+  REQUIRE(c->Create(claims, "default", claim("delayed2", "later")).ok());
+  REQUIRE(c->Create(claims, "default", claim("immediate", "now")).ok());
+  Json bound = claim("bound", "later");
+  bound["spec"]["volumeName"] = "pv1";
+  REQUIRE(c->Create(claims, "default", bound).ok());
+  REQUIRE(c->Create(pvs, "", {{"apiVersion", "v1"}, {"kind", "PersistentVolume"}, {"metadata", {{"name", "pv1"}}},
+                             {"spec", {{"capacity", {{"storage", "1Gi"}}}, {"accessModes", {"ReadWriteOnce"}},
+                                       {"hostPath", {{"path", "/tmp/pv1"}}},
+                                       {"nodeAffinity", {{"required", {{"nodeSelectorTerms", {{{"matchExpressions",
+                                           {{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", {"n1"}}}}}}}}}}}}}}}).ok());
+  kubit::client::SharedInformerFactory informers(c.get());
+  std::atomic<int> changes{0};
+  VolumeBinding binding(c.get(), &informers, [&] { changes++; });
+  informers.Start();
+  REQUIRE(informers.WaitForSync(std::chrono::seconds(10)));
+  auto pod = [](std::vector<std::string> names) {
+    Json vols = Json::array();
+    for (const auto& n : names) vols.push_back({{"name", n}, {"persistentVolumeClaim", {{"claimName", n}}}});
+    return Json{{"metadata", {{"name", "p"}, {"namespace", "default"}}}, {"spec", {{"volumes", vols}}}};
+  };
+  VolumeState st = binding.PreFilter(pod({"delayed", "bound"}));
+  CHECK(st.unresolvable.empty());
+  REQUIRE(st.volume_affinities.size() == 1);
+  CHECK(FilterVolumeBinding(st, *testing::NodeWith(testing::Node("n1"))).ok());
+  CHECK_FALSE(FilterVolumeBinding(st, *testing::NodeWith(testing::Node("n2"))).ok());
+  CHECK(binding.PreFilter(pod({"immediate"})).unresolvable == kReasonUnboundImmediate);
+  CHECK(binding.PreFilter(pod({"nope"})).unresolvable == "persistentvolumeclaim \"nope\" not found");
+
+  // PreBind names n1 on the delayed claim, then waits until a binder binds it.
+  bool ok = false;
+  std::string error;
+  std::thread prebind([&] { ok = binding.PreBind(pod({"delayed", "bound"}), "n1", [] { return false; }, &error); });
+  Json got;
+  bool named = false;
+  for (int i = 0; i < 200 && !named; i++) {
+    REQUIRE(c->Get(claims, "default", "delayed", &got).ok());
+    named = got["metadata"].value("annotations", Json::object()).value("volume.kubernetes.io/selected-node", "") == "n1";
+    if (!named) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(named);
+  got["spec"]["volumeName"] = "pv2";
+  REQUIRE(c->Update(claims, "default", got, &got).ok());
+  got["status"]["phase"] = "Bound";
+  REQUIRE(c->UpdateStatus(claims, "default", got).ok());
+  prebind.join();
+  CHECK_MESSAGE(ok, error);
+  CHECK(changes > 0);
+  // An unbound claim of an Immediate class is not the scheduler's to place.
+  CHECK_FALSE(binding.PreBind(pod({"immediate"}), "n1", [] { return false; }, &error));
+  CHECK(error == kReasonUnboundImmediate);
+  // A stop ends the wait.
+  CHECK_FALSE(binding.PreBind(pod({"delayed2"}), "n1", [] { return true; }, &error));
+  CHECK(error == "binding volumes: timed out waiting for the condition");
+  informers.Stop();
 }
 
 TEST_CASE("pv node authorizer: a node gets its own local-path volumes and learns of gone ones, not others'") {
