@@ -55,6 +55,8 @@ Json ResourceList(const std::string& group, const std::string& version) {
       resources.push_back({{"name", "pods/eviction"}, {"singularName", ""}, {"namespaced", true},
                            {"group", "policy"}, {"version", "v1"}, {"kind", "Eviction"},
                            {"verbs", {"create"}}});
+      resources.push_back({{"name", "pods/attach"}, {"singularName", ""}, {"namespaced", true},
+                           {"kind", "PodAttachOptions"}, {"verbs", {"create", "get"}}});
       resources.push_back({{"name", "pods/exec"}, {"singularName", ""}, {"namespaced", true},
                            {"kind", "PodExecOptions"}, {"verbs", {"create", "get"}}});
       resources.push_back({{"name", "pods/log"}, {"singularName", ""}, {"namespaced", true},
@@ -453,11 +455,11 @@ void ApiServer::Serve(net::HttpRequest& req, net::HttpResponse& resp, RequestInf
     return reviews_.ServeToken(info, req, resp);
   if (info.type && info.type->create_only) return reviews_.Serve(info, user, req, resp);
   if (info.type && info.type->kind == "Pod" && info.type->group.empty() && !info.name.empty() &&
-      (info.subresource == "log" || info.subresource == "exec" ||
+      (info.subresource == "log" || info.subresource == "exec" || info.subresource == "attach" ||
        info.subresource == "portforward")) {
     if (info.subresource == "log" && info.verb != "get")
       return SendError(resp, ApiError::MethodNotAllowed("pods/log is read with GET"));
-    // kubectl's WebSocket exec and port-forward are GETs: they must also
+    // kubectl's WebSocket exec, attach and port-forward are GETs: they must also
     // be allowed to create the subresource, as upstream checks since 1.31.
     if (info.subresource != "log" && info.verb != "create") {
       a.verb = "create";

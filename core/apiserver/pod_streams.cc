@@ -133,6 +133,7 @@ void PodStreams::Serve(const RequestInfo& info, net::HttpRequest& req, net::Http
   Json pod = Json::parse(kv.value, nullptr, false);
   if (pod.is_discarded()) return SendError(resp, ApiError::Internal("stored pod is not JSON"));
   const bool exec = info.subresource == "exec";
+  const bool attach = info.subresource == "attach";
   const bool portforward = info.subresource == "portforward";
   std::string container;
   ApiError err;
@@ -161,11 +162,16 @@ void PodStreams::Serve(const RequestInfo& info, net::HttpRequest& req, net::Http
   // the kubelet finds the pod's sandbox by it.
   const std::string last =
       portforward ? pod["metadata"].value("uid", "") : container;
-  const char* kind = exec ? "exec" : portforward ? "portForward" : "containerLogs";
+  const char* kind = exec ? "exec" : attach ? "attach" : portforward ? "portForward" : "containerLogs";
+  std::string query = req.query;
+  if (attach)  // the kubelet closes stdin after the first attach as the spec says
+    for (const auto& c : pod["spec"].value("containers", Json::array()))
+      if (c.value("name", "") == container && c.value("stdinOnce", false))
+        query += std::string(query.empty() ? "" : "&") + "stdinOnce=true";
   std::string head = std::string(req.method == "POST" ? "POST" : "GET") + " /" + kind + "/" +
                      info.ns + "/" + info.name + "/" + last +
-                     (req.query.empty() ? "" : "?" + req.query) + " HTTP/1.1\r\nHost: kubelet\r\n";
-  if (exec || portforward)
+                     (query.empty() ? "" : "?" + query) + " HTTP/1.1\r\nHost: kubelet\r\n";
+  if (exec || attach || portforward)
     for (const auto& [k, v] : req.headers)
       if (k == "upgrade" || k == "connection" || k.rfind("sec-websocket-", 0) == 0 ||
           k == "x-stream-protocol-version")

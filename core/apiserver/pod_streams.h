@@ -1,8 +1,8 @@
-// PodStreams: pods/log, pods/exec and pods/portforward for pods on any
+// PodStreams: pods/log, exec, attach and portforward for pods on any
 // node, as upstream's API server proxies them to the kubelet: the pod read
 // from the store (404 as upstream), its node's kubelet reached through the
 // node tunnel (node_tunnel.h), the request passed on (path
-// /containerLogs/..., /exec/... or /portForward/<ns>/<pod>/<uid>, the query
+// /containerLogs/..., /exec/..., /attach/... or /portForward/<ns>/<pod>/<uid>, the query
 // unchanged, the upgrade headers (WebSocket's, SPDY's
 // X-Stream-Protocol-Version) unchanged so that the kubelet's answer to
 // them holds for the client), and the kubelet's answer relayed: a log body
@@ -24,7 +24,7 @@ namespace kubit::apiserver {
 class PodStreams {
  public:
   PodStreams(store::Store* state, NodeTunnels* tunnels) : state_(state), tunnels_(tunnels) {}
-  // A pods/log, pods/exec or pods/portforward request, already authorized.
+  // A pods/log, exec, attach or portforward request, already authorized.
   void Serve(const RequestInfo& info, net::HttpRequest& req, net::HttpResponse& resp);
 
  private:

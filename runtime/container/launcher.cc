@@ -62,7 +62,7 @@ void ClearCloexec(int fd) {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) fail(Errno("prctl PR_SET_CHILD_SUBREAPER"));
 
   // The container's stdio: a pty, or a pipe per output stream.
-  int in_fd = -1, out_w = -1, err_w = -1, out_r = -1, err_r = -1, master = -1;
+  int in_fd = -1, out_w = -1, err_w = -1, out_r = -1, err_r = -1, master = -1, stdin_w = -1;
   std::string console;
   if (spec.tty) {
     master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -80,7 +80,16 @@ void ClearCloexec(int fd) {
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) fail(Errno("pipe"));
     out_r = out[0], out_w = out[1], err_r = err[0], err_w = err[1];
-    in_fd = c.attach ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC);
+    // stdin open (pod spec `stdin`): a pipe whose write end the shim keeps
+    // for attaches.
+    int in[2];
+    if (!c.attach && spec.stdin_open) {
+      if (pipe2(in, O_CLOEXEC) != 0) fail(Errno("pipe"));
+      in_fd = in[0];
+      stdin_w = in[1];
+    } else {
+      in_fd = c.attach ? 0 : open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     if (in_fd < 0) fail(Errno("open /dev/null"));
   }
   int sync[2], errp[2];
@@ -172,6 +181,7 @@ void ClearCloexec(int fd) {
   } else {
     fd_arg("--out", out_r);
     fd_arg("--err", err_r);
+    fd_arg("--stdin", stdin_w);
   }
   if (c.attach) {
     fd_arg("--tee-out", 1);

@@ -90,8 +90,16 @@ class Shim {
   CriLogWriter log_;
   int out_ = -1, err_ = -1, pty_ = -1, in_ = -1, tee_out_ = -1, tee_err_ = -1;
   int sig_ = -1, listen_ = -1;
+  void Broadcast(LogStream stream, ssize_t n);
+  void AttachedInput(int i);
+  void Drop(int i);
+
   int clients_[kMaxClients];
   bool waiting_[kMaxClients];
+  bool attached_[kMaxClients];
+  bool input_done_[kMaxClients];  // an attached client's half-close came
+  bool once_[kMaxClients];        // attached with stdinonce
+  int stdin_ = -1;
   int nclients_ = 0;
   bool exited_ = false;
   int status_ = 0;
@@ -126,7 +134,64 @@ void Shim::Accept() {
   }
   clients_[nclients_] = fd;
   waiting_[nclients_] = false;
+  attached_[nclients_] = false;
+  input_done_[nclients_] = false;
+  once_[nclients_] = false;
   nclients_++;
+}
+
+void Shim::Drop(int i) {
+  close(clients_[i]);
+  nclients_--;
+  clients_[i] = clients_[nclients_];
+  waiting_[i] = waiting_[nclients_];
+  attached_[i] = attached_[nclients_];
+  input_done_[i] = input_done_[nclients_];
+  once_[i] = once_[nclients_];
+}
+
+// The chunk just read into buf_, to every attached client. A send that
+// would block ends that client: the shim never waits on one.
+void Shim::Broadcast(LogStream stream, ssize_t n) {
+  unsigned char head[5] = {static_cast<unsigned char>(stream == LogStream::kStdout ? 1 : 2),
+                           static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
+                           static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
+  for (int i = nclients_ - 1; i >= 0; i--) {
+    if (!attached_[i]) continue;
+    iovec iov[2] = {{head, sizeof(head)}, {buf_, static_cast<size_t>(n)}};
+    msghdr m{};
+    m.msg_iov = iov;
+    m.msg_iovlen = 2;
+    // Shut down, not dropped here: the poll loop's indexes still hold; it
+    // sees the hang-up and drops the client.
+    if (sendmsg(clients_[i], &m, MSG_DONTWAIT | MSG_NOSIGNAL) != n + 5) {
+      shutdown(clients_[i], SHUT_RDWR);
+      attached_[i] = false;
+      input_done_[i] = true;
+    }
+  }
+}
+
+// Bytes from an attached client go to the container's stdin.
+void Shim::AttachedInput(int i) {
+  ssize_t n = read(clients_[i], buf_, sizeof(buf_));
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    input_done_[i] = true;
+    // stdinOnce: the first attach's input is over, the container sees EOF
+    // (after everything it sent, which came on this same connection).
+    if (once_[i] && stdin_ >= 0) {
+      close(stdin_);
+      stdin_ = -1;
+    }
+    return;
+  }
+  int fd = c_.pty_fd >= 0 ? pty_ : stdin_;
+  Tee(&fd, buf_, n);
+  if (fd < 0 && stdin_ >= 0 && c_.pty_fd < 0) {  // the container closed its stdin
+    close(stdin_);
+    stdin_ = -1;
+  }
 }
 
 void Shim::HandleClient(int i) {
@@ -149,6 +214,11 @@ void Shim::HandleClient(int i) {
     } else if (strncmp(req, "wait", 4) == 0) {
       waiting_[i] = true;
       return;
+    } else if (strncmp(req, "attach", 6) == 0) {
+      // The answer tells the client its input is now the container's.
+      if (write(fd, "ok\n", 3) == 3) attached_[i] = true;
+      once_[i] = strstr(req, "stdinonce") != nullptr;
+      if (attached_[i]) return;
     } else {
       reply = "error unknown request\n";
     }
@@ -157,9 +227,7 @@ void Shim::HandleClient(int i) {
     ssize_t unused = write(fd, reply, strlen(reply));
     (void)unused;
   }
-  close(fd);
-  clients_[i] = clients_[--nclients_];
-  waiting_[i] = waiting_[nclients_];
+  Drop(i);
 }
 
 void Shim::Reap() {
@@ -189,6 +257,7 @@ void Shim::Pump(int* fd, LogStream stream, int* tee) {
   }
   log_.Write(stream, buf_, n, now);
   Tee(tee, buf_, n);
+  Broadcast(stream, n);
 }
 
 void Shim::Finish() {
@@ -224,6 +293,7 @@ int Shim::Run() {
   err_ = c_.err_fd;
   pty_ = c_.pty_fd;
   in_ = c_.in_fd;
+  stdin_ = c_.stdin_fd;
   tee_out_ = c_.tee_out;
   tee_err_ = c_.tee_err;
   signal(SIGPIPE, SIG_IGN);
@@ -248,9 +318,9 @@ int Shim::Run() {
     if (exited_ && drain_deadline == 0) drain_deadline = NowNs() + int64_t{kDrainMs} * 1000000;
     pollfd fds[8 + kMaxClients];
     int n = 0;
-    auto add = [&](int fd) {
+    auto add = [&](int fd, short events = POLLIN) {
       fds[n].fd = fd;
-      fds[n].events = POLLIN;
+      fds[n].events = events;
       fds[n].revents = 0;
       n++;
     };
@@ -260,7 +330,8 @@ int Shim::Run() {
     add(err_);
     add(pty_);
     add(in_);
-    for (int i = 0; i < nclients_; i++) add(clients_[i]);
+    // An attached client whose input ended is watched for its hang-up only.
+    for (int i = 0; i < nclients_; i++) add(clients_[i], input_done_[i] ? 0 : POLLIN);
     int timeout = -1;
     if (drain_deadline) {
       int64_t left = (drain_deadline - NowNs()) / 1000000;
@@ -284,17 +355,21 @@ int Shim::Run() {
         Tee(&fd, buf_, got);
       }
     }
-    for (int i = nclients_ - 1; i >= 0; i--)
-      if (fds[6 + i].revents && !waiting_[i]) HandleClient(i);
-      else if (fds[6 + i].revents && waiting_[i]) {
+    for (int i = nclients_ - 1; i >= 0; i--) {
+      short ev = fds[6 + i].revents;
+      if (!ev) continue;
+      if (input_done_[i]) {
+        Drop(i);  // polled for nothing: this is its hang-up
+      } else if (attached_[i]) {
+        AttachedInput(i);
+      } else if (!waiting_[i]) {
+        HandleClient(i);
+      } else {
         // A waiter that hung up.
         char c;
-        if (read(clients_[i], &c, 1) <= 0) {
-          close(clients_[i]);
-          clients_[i] = clients_[--nclients_];
-          waiting_[i] = waiting_[nclients_];
-        }
+        if (read(clients_[i], &c, 1) <= 0) Drop(i);
       }
+    }
   }
   Finish();
   return 0;
@@ -333,6 +408,7 @@ bool ParseShimArgs(const std::vector<std::string>& args, ShimConfig* c, std::str
     else if (name == "--err") c->err_fd = static_cast<int>(v);
     else if (name == "--pty") c->pty_fd = static_cast<int>(v);
     else if (name == "--in") c->in_fd = static_cast<int>(v);
+    else if (name == "--stdin") c->stdin_fd = static_cast<int>(v);
     else if (name == "--tee-out") c->tee_out = static_cast<int>(v);
     else if (name == "--tee-err") c->tee_err = static_cast<int>(v);
     else if (name == "--done") c->done_fd = static_cast<int>(v);

@@ -9,6 +9,16 @@
 //       "resize <rows> <cols>" -> "ok" (the pty's window size)
 //       "wait"                 -> no answer; the connection closes when the
 //                                 shim has recorded the exit and leaves
+//       "attach"               -> "ok"; the connection then carries
+//                                 the container's output as it comes, each
+//                                 chunk as [stream 1|2][32-bit length][bytes],
+//                                 and what the client writes goes to the
+//                                 container's stdin (pty or --stdin pipe);
+//                                 the client's half-close ends its input
+//                                 ("attach stdinonce": and closes the
+//                                 container's stdin pipe). A
+//                                 client that cannot keep up is dropped,
+//                                 never waited for;
 //     going through the shim, kill can never hit a reused pid: the shim has
 //     not reaped the process while it answers;
 //   - records the exit (code, signal, OOM kill from the cgroup, times) in
@@ -30,6 +40,7 @@ struct ShimConfig {
   pid_t pid = 0;
   int out_fd = -1, err_fd = -1, pty_fd = -1;  // from the container
   int in_fd = -1;                             // the caller's stdin, copied to the pty
+  int stdin_fd = -1;                          // write end of the container's stdin pipe
   int tee_out = -1, tee_err = -1;             // the caller's stdout/stderr
   int done_fd = -1;                           // held until exit
   int64_t log_max_bytes = 10 << 20;

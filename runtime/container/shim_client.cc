@@ -66,6 +66,32 @@ bool ShimRequest(const std::string& dir, const std::string& request, std::string
   return false;
 }
 
+int ShimAttach(const std::string& dir, bool stdin_once, std::string* error) {
+  bool gone;
+  int fd = Connect(dir, &gone, error);
+  if (fd < 0) return -1;
+  const std::string req = stdin_once ? "attach stdinonce\n" : "attach\n";
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    *error = "write to the shim: " + std::string(strerror(errno));
+    close(fd);
+    return -1;
+  }
+  // Exactly the answer's bytes: the output frames follow it.
+  char ok[3];
+  size_t got = 0;
+  while (got < 3) {
+    ssize_t n = read(fd, ok + got, 3 - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got != 3 || memcmp(ok, "ok\n", 3) != 0) {
+    *error = "the shim refused to attach";
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 bool ShimWait(const std::string& dir, int timeout_ms, bool* exited, std::string* error) {
   bool gone;
   *exited = false;

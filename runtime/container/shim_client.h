@@ -13,6 +13,12 @@ namespace kubit::runtime::container {
 bool ShimRequest(const std::string& container_dir, const std::string& request,
                  std::string* error);
 
+// Connects and sends "attach": the returned socket then carries the
+// container's output framed as shim.h says, and takes its stdin; with
+// stdin_once, the end of that input closes the container's stdin. -1 with
+// *error when the shim is not there.
+int ShimAttach(const std::string& container_dir, bool stdin_once, std::string* error);
+
 // Waits until the shim has recorded the container's exit and gone, at most
 // timeout_ms (negative: no limit). *exited false on timeout. A shim that is
 // not there counts as exited.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "net/websocket.h"
 #include "runtime/container/layout.h"
 #include "runtime/container/sandbox.h"
+#include "runtime/container/shim_client.h"
 #include "runtime/kubelet/log_reader.h"
 #include "runtime/kubelet/pod_naming.h"
 #include "runtime/kubelet/port_forward.h"
@@ -409,6 +411,108 @@ void ServeExec(const std::string& data_dir, rc::Runtime* runtime, net::Conn* con
   }
 }
 
+// /attach: the container's main process through its shim (shim.h's
+// "attach"): its output from now on as the stdout/stderr channels (one
+// stream with a tty), the client's stdin to its stdin, resizes to its pty.
+// The client leaving leaves the container running; with stdinOnce (the
+// API server adds it from the pod's spec), the end of the client's stdin
+// closes the container's, as upstream's runtimes do.
+void ServeAttach(const std::string& data_dir, rc::Runtime* runtime, net::Conn* conn,
+                 const net::HttpRequest& req, const std::string& buffered, const std::string& ns,
+                 const std::string& pod, const std::string& container) {
+  const bool want_stdin = Truthy(req.Param("stdin")), want_stdout = Truthy(req.Param("stdout")),
+             want_stderr = Truthy(req.Param("stderr")), stdin_once = Truthy(req.Param("stdinOnce"));
+  std::string protocol = PickProtocol(req.Header("sec-websocket-protocol"));
+  if (Lower(req.Header("upgrade")) != "websocket" || req.Header("sec-websocket-key").empty() ||
+      protocol.empty())
+    return SendStatus(conn, 400, "BadRequest",
+                      "attach needs a WebSocket upgrade with protocol v5.channel.k8s.io or v4.channel.k8s.io");
+  Located where;
+  rc::ContainerInfo info;
+  std::string error;
+  if (!Locate(data_dir, ns, pod, container, &where) || where.attempts.empty() ||
+      !runtime->Get(ContainerId(where.uid, container, where.attempts.back()), &info, &error) ||
+      info.state.status != rc::ContainerStatus::kRunning)
+    return SendStatus(conn, 404, "NotFound", "container not found (\"" + container + "\")");
+  const std::string dir = rc::ContainerDir(data_dir, info.id);
+  int shim = rc::ShimAttach(dir, stdin_once && want_stdin, &error);
+  if (shim < 0) return SendStatus(conn, 500, "InternalError", error);
+  if (!conn->Write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Accept: " + net::WebSocketAccept(req.Header("sec-websocket-key")) +
+                   "\r\nSec-WebSocket-Protocol: " + protocol + "\r\n\r\n")) {
+    close(shim);
+    return;
+  }
+  net::WebSocketConn ws(conn, true, buffered);
+  bool stdin_open = want_stdin;
+  auto end_stdin = [&] {
+    if (!stdin_open) return;
+    stdin_open = false;
+    shutdown(shim, SHUT_WR);
+  };
+  if (!want_stdin) shutdown(shim, SHUT_WR);
+  std::string from_shim;
+  bool client_open = true, exited = false;
+  while (client_open && !exited) {
+    pollfd p[2] = {{conn->fd(), POLLIN, 0}, {shim, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[0].revents) {
+      std::vector<std::string> messages;
+      std::string werr;
+      client_open = ws.Pump(&messages, &werr);
+      for (const auto& m : messages) {
+        if (m.empty()) continue;
+        uint8_t ch = static_cast<uint8_t>(m[0]);
+        if (ch == kStdin && stdin_open) {
+          for (size_t off = 1; off < m.size();) {
+            ssize_t n = write(shim, m.data() + off, m.size() - off);
+            if (n <= 0) break;
+            off += static_cast<size_t>(n);
+          }
+        } else if (ch == kResize) {
+          Json j = Json::parse(m.substr(1), nullptr, false);
+          std::string unused;
+          if (j.is_object())
+            rc::ShimRequest(dir, "resize " + std::to_string(j.value("Height", 0)) + " " +
+                                     std::to_string(j.value("Width", 0)), &unused);
+        } else if (ch == kClose && m.size() > 1 && m[1] == kStdin) {
+          end_stdin();
+        }
+      }
+    }
+    if (p[1].revents) {
+      char buf[32768];
+      ssize_t n = read(shim, buf, sizeof(buf));
+      if (n <= 0) {
+        exited = true;  // the shim is gone: the container has exited
+        break;
+      }
+      from_shim.append(buf, static_cast<size_t>(n));
+      // [stream][32-bit length][bytes], as many as are whole.
+      while (from_shim.size() >= 5) {
+        const auto* h = reinterpret_cast<const unsigned char*>(from_shim.data());
+        size_t len = static_cast<size_t>(h[1]) << 24 | static_cast<size_t>(h[2]) << 16 |
+                     static_cast<size_t>(h[3]) << 8 | h[4];
+        if (from_shim.size() < 5 + len) break;
+        uint8_t ch = h[0] == 1 ? kStdout : kStderr;
+        if ((ch == kStdout ? want_stdout : want_stderr) && client_open &&
+            !ws.Send(net::WsOpcode::kBinary, static_cast<char>(ch) + from_shim.substr(5, len)))
+          client_open = false;
+        from_shim.erase(0, 5 + len);
+      }
+    }
+  }
+  close(shim);
+  if (client_open) {
+    ws.Send(net::WsOpcode::kBinary,
+            std::string(1, static_cast<char>(kError)) + Json{{"metadata", Json::object()}, {"status", "Success"}}.dump());
+    ws.SendClose(1000);
+  }
+}
+
 // /portForward/<ns>/<pod>/<uid>: the pod's sandbox by the uid the API
 // server read, the protocol by the upgrade kubectl asked for.
 void ServePortForwardRequest(const std::string& data_dir, net::Conn* conn,
@@ -501,6 +605,9 @@ void StreamServer::Serve(net::Conn* conn) {
   if (parts[0] == "portForward" && (req.method == "GET" || req.method == "POST"))
     return ServePortForwardRequest(runtime_.data_dir(), conn, req, buf.substr(end + 4), parts[2],
                                    parts[3]);
+  if (parts[0] == "attach" && (req.method == "GET" || req.method == "POST"))
+    return ServeAttach(runtime_.data_dir(), &runtime_, conn, req, buf.substr(end + 4), parts[1],
+                       parts[2], parts[3]);
   if (parts[0] == "exec" && (req.method == "GET" || req.method == "POST"))
     return ServeExec(runtime_.data_dir(), &runtime_, conn, req, buf.substr(end + 4), parts[1],
                      parts[2], parts[3]);

@@ -8,6 +8,9 @@
 //   GET /exec/<ns>/<pod>/<container>?command=..&stdin=&stdout=&stderr=&tty=
 //       WebSocket upgrade (v5.channel.k8s.io or v4.channel.k8s.io), then
 //       the exec's streams as channels, as client-go's remotecommand
+//   GET /attach/<ns>/<pod>/<container>?stdin=&stdout=&stderr=&tty=&stdinOnce=
+//       the same WebSocket protocols, to the container's main process
+//       through its shim
 //   GET|POST /portForward/<ns>/<pod>/<uid>
 //       upgrade to SPDY/3.1, or WebSocket with subprotocol
 //       SPDY/3.1+portforward.k8s.io, then port_forward.h's session

@@ -5,7 +5,9 @@
 # fetches at once and a 4 MB file byte for byte; kubectl's default
 # (SPDY tunnelled in WebSocket) and its SPDY fallback
 # (KUBECTL_PORT_FORWARD_WEBSOCKETS=false); a port nothing listens on gets
-# upstream's error and the forward goes on.
+# upstream's error and the forward goes on. kubectl attach (output live,
+# detach leaves the container running), attach -i through cat with
+# stdinOnce, and kubectl run -i --rm, on the same board.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -114,4 +116,51 @@ assert_fails
 assert_contains "$ERR" 'pods "nope" not found'
 
 kill "$pf_pod" "$pf_svc" "$pf_dep" 2>/dev/null
+
+step "kubectl attach to a pod that prints"
+cat >attach.yaml <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: ticker}
+spec:
+  containers:
+  - name: main
+    image: busybox:e2e
+    command: [sh, -c, 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: echo}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: cat
+    image: busybox:e2e
+    command: [sh, -c, 'cat; echo "stdin ended"']
+    stdin: true
+    stdinOnce: true
+YAML
+k apply -f attach.yaml
+assert_rc 0
+wait_for 60 "ticker and echo running" sh -c "[ \"\$(kubectl get pod ticker echo -o jsonpath='{.items[*].status.phase}')\" = 'Running Running' ]"
+run timeout 3 kubectl attach ticker
+assert_rc 124 "attach streams until the client goes"
+assert_match "$OUT" '^tick [0-9]+$'
+k get pod ticker -o jsonpath='{.status.containerStatuses[0].restartCount} {.status.phase}'
+assert_eq "$OUT" "0 Running" "detaching leaves the container running"
+
+step "kubectl attach -i: stdin through cat, stdinOnce ends it"
+run sh -c 'printf "one\ntwo\n" | kubectl attach -i echo'
+assert_rc 0
+assert_eq "$OUT" "one
+two
+stdin ended"
+wait_for 20 "echo Succeeded" sh -c "kubectl get pod echo -o jsonpath='{.status.phase}' | grep -q Succeeded"
+
+step "kubectl run -i --rm: attached, then deleted"
+run sh -c 'echo hi | kubectl run said -i --rm --restart=Never --image=busybox:e2e -- sh -c "read l; echo got \$l"'
+assert_rc 0
+assert_contains "$OUT" "got hi"
+assert_contains "$OUT" 'pod "said" deleted'
+
 finish
