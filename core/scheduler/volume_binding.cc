@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/controllers/pv_binder_match.h"
 #include "core/scheduler/plugins.h"
 
 namespace kubit::scheduler {
@@ -61,15 +62,32 @@ std::string ClassOf(const Json& claim) {
   return beta.empty() ? Str(Field(claim, "spec"), "storageClassName") : beta;
 }
 
+std::vector<NodeSelectorTerm> VolumeTerms(const Json& pv) {
+  std::vector<NodeSelectorTerm> parsed;
+  const Json& terms = Field(Field(Field(Field(pv, "spec"), "nodeAffinity"), "required"), "nodeSelectorTerms");
+  for (const Json& t : terms.is_array() ? terms : Json::array())
+    parsed.push_back({Requirements(Field(t, "matchExpressions")), Requirements(Field(t, "matchFields"))});
+  return parsed;
+}
+
+bool Reaches(const std::vector<NodeSelectorTerm>& terms, const NodeInfo& node) {
+  if (terms.empty()) return true;
+  for (const auto& t : terms)
+    if (MatchesNodeTerm(t, node)) return true;
+  return false;
+}
+
 }  // namespace
 
 Status FilterVolumeBinding(const VolumeState& state, const NodeInfo& node) {
   if (!state.unresolvable.empty()) return Status::Unresolvable(state.unresolvable);
   if (state.missing_volume) return Status::Unresolvable(kReasonVolumeMissing);
-  for (const auto& terms : state.volume_affinities) {
+  for (const auto& terms : state.volume_affinities)
+    if (!Reaches(terms, node)) return Status::Unresolvable(kReasonVolumeNodeConflict);
+  for (const auto& candidates : state.static_candidates) {
     bool ok = false;
-    for (const auto& t : terms) ok = ok || MatchesNodeTerm(t, node);
-    if (!ok) return Status::Unresolvable(kReasonVolumeNodeConflict);
+    for (const auto& terms : candidates) ok = ok || Reaches(terms, node);
+    if (!ok) return Status::Unresolvable(kReasonBindConflict);
   }
   return Status();
 }
@@ -111,6 +129,20 @@ VolumeState VolumeBinding::PreFilter(const Json& pod) const {
         st.unresolvable = kReasonUnboundImmediate;
         return st;
       }
+      std::string provisioner = Str(*cls, "provisioner");
+      if (!provisioner.empty() && provisioner != controllers::kNoProvisioner) continue;
+      // Static volumes only: the nodes that reach a free one that fits.
+      std::vector<std::vector<NodeSelectorTerm>> candidates;
+      for (const ObjectPtr& v : volumes_->List()) {
+        bool has_ref = Field(Field(*v, "spec"), "claimRef").is_object();
+        std::string phase = Str(Field(*v, "status"), "phase");
+        if (!Field(Field(*v, "metadata"), "deletionTimestamp").is_null() || phase == "Released" || phase == "Failed")
+          continue;
+        if ((has_ref && !controllers::ClaimRefMatches(*v, *claim)) || !controllers::VolumeSatisfiesClaim(*v, *claim))
+          continue;
+        candidates.push_back(VolumeTerms(*v));
+      }
+      st.static_candidates.push_back(std::move(candidates));
       continue;
     }
     ObjectPtr pv = volumes_->Get(pv_name);
@@ -118,12 +150,8 @@ VolumeState VolumeBinding::PreFilter(const Json& pod) const {
       st.missing_volume = true;
       continue;
     }
-    const Json& terms = Field(Field(Field(Field(*pv, "spec"), "nodeAffinity"), "required"), "nodeSelectorTerms");
-    if (!terms.is_array() || terms.empty()) continue;
-    std::vector<NodeSelectorTerm> parsed;
-    for (const Json& t : terms)
-      parsed.push_back({Requirements(Field(t, "matchExpressions")), Requirements(Field(t, "matchFields"))});
-    st.volume_affinities.push_back(std::move(parsed));
+    std::vector<NodeSelectorTerm> terms = VolumeTerms(*pv);
+    if (!terms.empty()) st.volume_affinities.push_back(std::move(terms));
   }
   return st;
 }

@@ -5,8 +5,10 @@
 // WaitForFirstConsumer class that are still unbound
 // (volume.kubernetes.io/selected-node, for the provisioner) and waits
 // until they are bound before the pod is bound, so the kubelet starts it
-// with its volumes in place. Unbound claims are taken to be provisionable
-// on any node (local-path's are).
+// with its volumes in place. Delayed claims of a class with a provisioner
+// are taken to be provisionable on any node (local-path's are); those of a
+// class without one (kubernetes.io/no-provisioner) need a free matching
+// volume the node reaches.
 #pragma once
 
 #include <functional>
@@ -23,6 +25,7 @@ inline constexpr const char* kReasonVolumeNodeConflict = "node(s) had volume nod
 inline constexpr const char* kReasonVolumeMissing =
     "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)";
 inline constexpr const char* kReasonUnboundImmediate = "pod has unbound immediate PersistentVolumeClaims";
+inline constexpr const char* kReasonBindConflict = "node(s) didn't find available persistent volumes to bind";
 
 Status FilterVolumeBinding(const VolumeState& state, const NodeInfo& node);
 

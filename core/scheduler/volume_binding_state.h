@@ -19,6 +19,10 @@ struct VolumeState {
   // Per bound volume, its required node affinity terms (ORed): the node
   // must match one term of each.
   std::vector<std::vector<NodeSelectorTerm>> volume_affinities;
+  // Per delayed claim of a class without a provisioner, the affinity of
+  // each free volume that could take it (an empty list: any node): the
+  // node must reach one of them.
+  std::vector<std::vector<std::vector<NodeSelectorTerm>>> static_candidates;
 };
 
 }  // namespace kubit::scheduler

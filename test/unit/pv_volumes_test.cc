@@ -162,6 +162,13 @@ TEST_CASE("pv scheduler: VolumeBinding reads a pod's claims, names the node on d
   };
   REQUIRE(c->Create(classes, "", cls("later", "WaitForFirstConsumer")).ok());
   REQUIRE(c->Create(classes, "", cls("now", "Immediate")).ok());
+  Json none = cls("static", "WaitForFirstConsumer");
+  none["provisioner"] = "kubernetes.io/no-provisioner";
+  REQUIRE(c->Create(classes, "", none).ok());
+  REQUIRE(c->Create(claims, "default", claim("st", "static")).ok());
+  Json big = claim("st-big", "static");
+  big["spec"]["resources"]["requests"]["storage"] = "5Gi";
+  REQUIRE(c->Create(claims, "default", big).ok());
   REQUIRE(c->Create(claims, "default", claim("delayed", "later")).ok());
   REQUIRE(c->Create(claims, "default", claim("delayed2", "later")).ok());
   REQUIRE(c->Create(claims, "default", claim("immediate", "now")).ok());
@@ -170,7 +177,7 @@ TEST_CASE("pv scheduler: VolumeBinding reads a pod's claims, names the node on d
   REQUIRE(c->Create(claims, "default", bound).ok());
   REQUIRE(c->Create(pvs, "", {{"apiVersion", "v1"}, {"kind", "PersistentVolume"}, {"metadata", {{"name", "pv1"}}},
                              {"spec", {{"capacity", {{"storage", "1Gi"}}}, {"accessModes", {"ReadWriteOnce"}},
-                                       {"hostPath", {{"path", "/tmp/pv1"}}},
+                                       {"storageClassName", "static"}, {"hostPath", {{"path", "/tmp/pv1"}}},
                                        {"nodeAffinity", {{"required", {{"nodeSelectorTerms", {{{"matchExpressions",
                                            {{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", {"n1"}}}}}}}}}}}}}}}).ok());
   kubit::client::SharedInformerFactory informers(c.get());
@@ -189,6 +196,14 @@ TEST_CASE("pv scheduler: VolumeBinding reads a pod's claims, names the node on d
   CHECK(FilterVolumeBinding(st, *testing::NodeWith(testing::Node("n1"))).ok());
   CHECK_FALSE(FilterVolumeBinding(st, *testing::NodeWith(testing::Node("n2"))).ok());
   CHECK(binding.PreFilter(pod({"immediate"})).unresolvable == kReasonUnboundImmediate);
+  // A class without a provisioner: only nodes that reach a free volume that fits.
+  VolumeState fixed = binding.PreFilter(pod({"st"}));
+  REQUIRE(fixed.static_candidates.size() == 1);
+  CHECK(FilterVolumeBinding(fixed, *testing::NodeWith(testing::Node("n1"))).ok());
+  CHECK(FilterVolumeBinding(fixed, *testing::NodeWith(testing::Node("n2"))).reasons ==
+        std::vector<std::string>{kReasonBindConflict});
+  CHECK(FilterVolumeBinding(binding.PreFilter(pod({"st-big"})), *testing::NodeWith(testing::Node("n1"))).reasons ==
+        std::vector<std::string>{kReasonBindConflict});
   CHECK(binding.PreFilter(pod({"nope"})).unresolvable == "persistentvolumeclaim \"nope\" not found");
 
   // PreBind names n1 on the delayed claim, then waits until a binder binds it.
