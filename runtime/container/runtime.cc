@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "runtime/container/launcher.h"
 #include "runtime/container/layout.h"
@@ -76,7 +78,7 @@ bool ReadFile(const std::string& path, std::string* out, std::string* error) {
 }  // namespace
 
 Runtime::Runtime(const std::string& data_dir, const std::string& cgroup_root)
-    : data_dir_(Absolute(data_dir)), cgroups_(cgroup_root) {
+    : data_dir_(Absolute(data_dir)), cgroups_(cgroup_root), specs_(std::make_shared<SpecCache>()) {
   while (data_dir_.size() > 1 && data_dir_.back() == '/') data_dir_.pop_back();
 }
 
@@ -140,10 +142,10 @@ bool Runtime::Start(const ContainerSpec& spec, const StartOptions& options, Star
 
 bool Runtime::Get(const std::string& id, ContainerInfo* out, std::string* error) {
   std::string dir = ContainerDir(data_dir_, id);
-  ContainerSpec spec;
-  if (!LoadSpec(id, &spec, error)) return false;
+  std::shared_ptr<const ContainerSpec> spec = SharedSpec(id, error);
+  if (!spec) return false;
   out->id = id;
-  out->image = spec.image;
+  out->image = spec->image;
   std::string state_error;
   if (!ReadState(dir + "/state", &out->state, &state_error)) {
     if (access((dir + "/state").c_str(), F_OK) == 0) {
@@ -171,15 +173,52 @@ bool Runtime::Get(const std::string& id, ContainerInfo* out, std::string* error)
   return true;
 }
 
-bool Runtime::LoadSpec(const std::string& id, ContainerSpec* out, std::string* error) {
+struct Runtime::SpecCache {
+  struct Entry {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_ns;
+    std::shared_ptr<const ContainerSpec> spec;
+  };
+  std::mutex mu;
+  std::map<std::string, Entry> by_id;
+};
+
+std::shared_ptr<const ContainerSpec> Runtime::SharedSpec(const std::string& id, std::string* error) {
   std::string dir = ContainerDir(data_dir_, id), text;
   if (id.empty() || id.find('/') != std::string::npos || id[0] == '.' ||
       access(dir.c_str(), F_OK) != 0) {
+    std::lock_guard<std::mutex> lock(specs_->mu);
+    specs_->by_id.erase(id);
     *error = "no such container: " + id;
-    return false;
+    return nullptr;
   }
-  if (!ReadFile(dir + "/spec.json", &text, error)) return false;
-  return SpecFromJson(text, out, error);
+  std::string path = dir + "/spec.json";
+  struct stat st;
+  bool stated = stat(path.c_str(), &st) == 0;
+  int64_t mtime_ns = stated ? int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec : 0;
+  if (stated) {
+    std::lock_guard<std::mutex> lock(specs_->mu);
+    auto it = specs_->by_id.find(id);
+    if (it != specs_->by_id.end() && it->second.dev == st.st_dev && it->second.ino == st.st_ino &&
+        it->second.size == st.st_size && it->second.mtime_ns == mtime_ns)
+      return it->second.spec;
+  }
+  auto spec = std::make_shared<ContainerSpec>();
+  if (!ReadFile(path, &text, error) || !SpecFromJson(text, spec.get(), error)) return nullptr;
+  if (stated) {
+    std::lock_guard<std::mutex> lock(specs_->mu);
+    specs_->by_id[id] = {st.st_dev, st.st_ino, st.st_size, mtime_ns, spec};
+  }
+  return spec;
+}
+
+bool Runtime::LoadSpec(const std::string& id, ContainerSpec* out, std::string* error) {
+  std::shared_ptr<const ContainerSpec> spec = SharedSpec(id, error);
+  if (!spec) return false;
+  *out = *spec;
+  return true;
 }
 
 bool Runtime::List(std::vector<ContainerInfo>* out, std::string* error) {
@@ -261,6 +300,10 @@ bool Runtime::Remove(const std::string& id, bool force, std::string* error) {
   if (!cgroups_.Remove(cgroup, error)) return false;
   std::error_code ec;
   std::filesystem::remove_all(ContainerDir(data_dir_, id), ec);
+  {
+    std::lock_guard<std::mutex> lock(specs_->mu);
+    specs_->by_id.erase(id);
+  }
   if (ec) {
     *error = "remove " + ContainerDir(data_dir_, id) + ": " + ec.message();
     return false;

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -71,9 +72,15 @@ class Runtime {
   std::string LogPath(const ContainerSpec& spec) const;
 
  private:
+  struct SpecCache;
+  // A container's spec, parsed once: spec.json is written when the
+  // container is made and never changes (the file's identity and mtime are
+  // checked on every read). The kubelet looks at its containers often.
+  std::shared_ptr<const ContainerSpec> SharedSpec(const std::string& id, std::string* error);
   std::string CgroupOf(const ContainerSpec& spec) const;
   std::string data_dir_;
   Cgroups cgroups_;
+  std::shared_ptr<SpecCache> specs_;  // shared by copies of this Runtime
 };
 
 }  // namespace kubit::runtime::container
