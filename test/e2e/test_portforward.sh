@@ -7,7 +7,8 @@
 # (KUBECTL_PORT_FORWARD_WEBSOCKETS=false); a port nothing listens on gets
 # upstream's error and the forward goes on. kubectl attach (output live,
 # detach leaves the container running), attach -i through cat with
-# stdinOnce, and kubectl run -i --rm, on the same board.
+# stdinOnce, attach -it with the terminal's size, and kubectl run -i --rm,
+# on the same board.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_images.sh"
 
@@ -156,6 +157,31 @@ assert_eq "$OUT" "one
 two
 stdin ended"
 wait_for 20 "echo Succeeded" sh -c "kubectl get pod echo -o jsonpath='{.status.phase}' | grep -q Succeeded"
+
+step "kubectl attach -it: the pod's tty, its size from kubectl's terminal"
+cat >tty.yaml <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: tty}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox:e2e
+    command: [sh, -c, 'read l; stty size; echo "got $l"']
+    stdin: true
+    stdinOnce: true
+    tty: true
+YAML
+k apply -f tty.yaml
+assert_rc 0
+wait_for 60 "tty running" sh -c "kubectl get pod tty -o jsonpath='{.status.phase}' | grep -q Running"
+# script gives kubectl a terminal (of 33x77); the line is typed after a
+# moment, as a user would, into that terminal.
+run sh -c '(sleep 1; printf "hello\r") | script -qec "stty rows 33 cols 77; kubectl attach -it tty" /dev/null'
+assert_rc 0
+assert_match "$OUT" '^33 77'
+assert_match "$OUT" '^got hello'
 
 step "kubectl run -i --rm: attached, then deleted"
 run sh -c 'echo hi | kubectl run said -i --rm --restart=Never --image=busybox:e2e -- sh -c "read l; echo got \$l"'
