@@ -2,7 +2,8 @@
 // server, the node tunnel and the kubelet's stream server (log files laid
 // out by the kubelet's naming in a temporary data dir), with upstream's
 // errors for unknown pods, unscheduled pods, missing or wrong container
-// names and nodes whose agent is away.
+// names and nodes whose agent is away; exec, attach and portforward
+// relayed to the kubelet's paths with their upgrade headers.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -202,4 +203,65 @@ TEST_CASE("streams pods/exec: the upgrade and the bytes are relayed unchanged") 
   CHECK(msg == "\x01ping through");
   ws.SendClose(1000);
   CHECK_FALSE(ws.ReadMessage(&msg, &error));
+}
+
+TEST_CASE("streams pods/attach and pods/portforward: routed to the kubelet's paths") {
+  test::TestCluster cluster;
+  auto c = cluster.InProcess();
+  Json out;
+  REQUIRE(c->Raw("GET", "/api/v1", "", "", &out).ok());
+  std::map<std::string, Json> by_name;
+  for (const auto& r : out["resources"]) by_name[r["name"]] = r["verbs"];
+  CHECK(by_name["pods/attach"] == Json({"create", "get"}));
+  CHECK(by_name["pods/portforward"] == Json({"create", "get"}));
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "web"}}},
+              {"spec",
+               {{"nodeName", "board1"},
+                {"containers", {{{"name", "a"}, {"image", "busybox"}, {"stdin", true}, {"stdinOnce", true}}}}}}};
+  REQUIRE(c->Raw("POST", "/api/v1/namespaces/default/pods", pod.dump(), "application/json", &out).ok());
+  const std::string uid = out["metadata"]["uid"];
+  // A node may not attach to or forward into the pods it runs.
+  auto node = cluster.InProcess("system:node:board1", {"system:nodes"});
+  CHECK(node->Raw("POST", "/api/v1/namespaces/default/pods/web/portforward", "", "", &out).code() == 403);
+
+  std::mutex mu;
+  std::string seen;
+  auto dial = cluster.api->InProcessDialer("system:node:board1", {"system:nodes"});
+  kubelet::TunnelClient agent(kubelet::TunnelConnectFor(client::InProcessConfig(dial)),
+                              [&](net::Conn* conn) { EchoKubelet(conn, &mu, &seen); }, [](const std::string&) {});
+  agent.Start();
+  std::unique_ptr<net::Conn> probe;
+  std::string error;
+  for (int i = 0; i < 200 && !cluster.api->tunnels()->Dial("board1", &probe, &error, 5000); i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  REQUIRE(probe);
+  probe.reset();
+
+  auto admin = cluster.api->InProcessDialer("system:admin", {"system:masters"});
+  auto request = [&](const std::string& text) {
+    int fd = admin(&error);
+    REQUIRE(fd >= 0);
+    net::Conn kubectl(fd, nullptr, "kubectl");
+    kubectl.Write(text);
+    CHECK(ReadHead(&kubectl).rfind("HTTP/1.1 101 ", 0) == 0);
+    std::lock_guard<std::mutex> l(mu);
+    return seen;
+  };
+  // kubectl's SPDY fallback: a POST whose protocol header goes through.
+  std::string head = request(
+      "POST /api/v1/namespaces/default/pods/web/portforward HTTP/1.1\r\nHost: kubit\r\n"
+      "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n"
+      "Content-Length: 0\r\n\r\n");
+  CHECK(head.rfind("POST /portForward/default/web/" + uid + " HTTP/1.1\r\n", 0) == 0);
+  CHECK(head.find("x-stream-protocol-version: portforward.k8s.io") != std::string::npos);
+  CHECK(head.find("upgrade: SPDY/3.1") != std::string::npos);
+  // attach: the container defaulted, stdinOnce added from the pod's spec.
+  head = request(
+      "GET /api/v1/namespaces/default/pods/web/attach?stdin=true&stdout=true HTTP/1.1\r\n"
+      "Host: kubit\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n");
+  CHECK(head.rfind("GET /attach/default/web/a?stdin=true&stdout=true&stdinOnce=true HTTP/1.1\r\n", 0) == 0);
 }
