@@ -100,6 +100,13 @@ class Shim {
   bool input_done_[kMaxClients];  // an attached client's half-close came
   bool once_[kMaxClients];        // attached with stdinonce
   int stdin_ = -1;
+  // Input the container's stdin could not take yet: no client's input is
+  // read until it is written, so the shim never blocks on a container
+  // that does not read.
+  char pending_[4096];
+  size_t pending_len_ = 0;
+  bool close_stdin_after_ = false;  // stdinOnce, once pending_ is written
+  bool FlushPending();
   int nclients_ = 0;
   bool exited_ = false;
   int status_ = 0;
@@ -172,9 +179,39 @@ void Shim::Broadcast(LogStream stream, ssize_t n) {
   }
 }
 
+// Writes what is pending without blocking; false while some is left.
+bool Shim::FlushPending() {
+  int fd = c_.pty_fd >= 0 ? pty_ : stdin_;
+  while (pending_len_ > 0) {
+    if (fd < 0) {
+      pending_len_ = 0;  // the container's stdin is gone: nothing to deliver
+      break;
+    }
+    ssize_t w = write(fd, pending_, pending_len_);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) return false;
+    if (w <= 0) {  // the container closed its stdin
+      pending_len_ = 0;
+      if (c_.pty_fd < 0 && stdin_ >= 0) {
+        close(stdin_);
+        stdin_ = -1;
+      }
+      break;
+    }
+    memmove(pending_, pending_ + w, pending_len_ - static_cast<size_t>(w));
+    pending_len_ -= static_cast<size_t>(w);
+  }
+  if (close_stdin_after_ && stdin_ >= 0) {
+    close(stdin_);
+    stdin_ = -1;
+  }
+  close_stdin_after_ = false;
+  return true;
+}
+
 // Bytes from an attached client go to the container's stdin.
 void Shim::AttachedInput(int i) {
-  ssize_t n = read(clients_[i], buf_, sizeof(buf_));
+  ssize_t n = read(clients_[i], pending_, sizeof(pending_));
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (n <= 0) {
     input_done_[i] = true;
@@ -186,12 +223,8 @@ void Shim::AttachedInput(int i) {
     }
     return;
   }
-  int fd = c_.pty_fd >= 0 ? pty_ : stdin_;
-  Tee(&fd, buf_, n);
-  if (fd < 0 && stdin_ >= 0 && c_.pty_fd < 0) {  // the container closed its stdin
-    close(stdin_);
-    stdin_ = -1;
-  }
+  pending_len_ = static_cast<size_t>(n);
+  FlushPending();
 }
 
 void Shim::HandleClient(int i) {
@@ -294,6 +327,8 @@ int Shim::Run() {
   pty_ = c_.pty_fd;
   in_ = c_.in_fd;
   stdin_ = c_.stdin_fd;
+  if (stdin_ >= 0) fcntl(stdin_, F_SETFL, fcntl(stdin_, F_GETFL) | O_NONBLOCK);
+  if (pty_ >= 0) fcntl(pty_, F_SETFL, fcntl(pty_, F_GETFL) | O_NONBLOCK);
   tee_out_ = c_.tee_out;
   tee_err_ = c_.tee_err;
   signal(SIGPIPE, SIG_IGN);
@@ -330,8 +365,11 @@ int Shim::Run() {
     add(err_);
     add(pty_);
     add(in_);
+    // While input is pending: its target, for room; no client's input.
+    add(pending_len_ ? (c_.pty_fd >= 0 ? pty_ : stdin_) : -1, POLLOUT);
     // An attached client whose input ended is watched for its hang-up only.
-    for (int i = 0; i < nclients_; i++) add(clients_[i], input_done_[i] ? 0 : POLLIN);
+    for (int i = 0; i < nclients_; i++)
+      add(clients_[i], input_done_[i] || (attached_[i] && pending_len_) ? 0 : POLLIN);
     int timeout = -1;
     if (drain_deadline) {
       int64_t left = (drain_deadline - NowNs()) / 1000000;
@@ -346,6 +384,7 @@ int Shim::Run() {
     if (fds[2].revents) Pump(&out_, LogStream::kStdout, &tee_out_);
     if (fds[3].revents) Pump(&err_, LogStream::kStderr, &tee_err_);
     if (fds[4].revents) Pump(&pty_, LogStream::kStdout, &tee_out_);
+    if (fds[6].revents) FlushPending();
     if (fds[5].revents) {
       ssize_t got = read(in_, buf_, sizeof(buf_));
       if (got <= 0) {
@@ -356,10 +395,15 @@ int Shim::Run() {
       }
     }
     for (int i = nclients_ - 1; i >= 0; i--) {
-      short ev = fds[6 + i].revents;
+      short ev = fds[7 + i].revents;
       if (!ev) continue;
       if (input_done_[i]) {
         Drop(i);  // polled for nothing: this is its hang-up
+      } else if (attached_[i] && pending_len_) {
+        // Gone while its input waits for room (polled for nothing): what
+        // it sent is still delivered, then stdinOnce applies.
+        if (once_[i]) close_stdin_after_ = true;
+        Drop(i);
       } else if (attached_[i]) {
         AttachedInput(i);
       } else if (!waiting_[i]) {

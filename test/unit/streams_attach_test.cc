@@ -155,3 +155,78 @@ TEST_CASE("streams attach: the shim streams output, takes stdin, and stdinonce c
   CHECK(text.find("stdout F hello") != std::string::npos);
   CHECK(text.find("stderr F bye") != std::string::npos);
 }
+
+namespace {
+
+// unit_tests --child=shim-noread DIR: the container never reads its stdin
+// and waits to be killed.
+int ShimNoReadMain(int argc, char** argv) {
+  if (argc < 1) return 2;
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return 3;
+  pid_t c = fork();
+  if (c == 0) {
+    close(in[1]);
+    close(out[0]);
+    for (;;) pause();
+  }
+  close(in[0]);
+  close(out[1]);
+  rc::ShimConfig cfg;
+  cfg.id = "noread-test";
+  cfg.dir = argv[0];
+  cfg.pid = c;
+  cfg.out_fd = out[0];
+  cfg.stdin_fd = in[1];
+  cfg.log_path = std::string(argv[0]) + "/container.log";
+  cfg.oom_file = std::string(argv[0]) + "/no-oom-file";
+  return rc::RunShim(cfg);
+}
+
+kubit::test::ChildMode shim_noread_mode("shim-noread", ShimNoReadMain);
+
+}  // namespace
+
+TEST_CASE("streams attach: input a container does not read never stalls its shim") {
+  kubit::test::TempDir dir("kubit-attach");
+  std::string self = kubit::test::SelfPath(), mode = "--child=shim-noread", d = dir.path();
+  pid_t shim = fork();
+  if (shim == 0) {
+    char* argv[] = {self.data(), mode.data(), d.data(), nullptr};
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  REQUIRE(shim > 0);
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{shim};
+  struct stat st;
+  for (int i = 0; i < 500 && stat(dir.File("shim.sock").c_str(), &st) != 0; i++) usleep(10000);
+  std::string error;
+  int a = rc::ShimAttach(d, false, &error);
+  REQUIRE_MESSAGE(a >= 0, error);
+  // Far more than a pipe holds, written from a thread: it blocks once the
+  // shim stops reading, and ends when the client's socket closes.
+  std::thread writer([a] {
+    std::string chunk(65536, 'x');
+    for (int i = 0; i < 16; i++)
+      if (send(a, chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) return;
+  });
+  usleep(200000);
+  // The shim still answers and kills.
+  CHECK(rc::ShimRequest(d, "kill 0", &error));
+  CHECK(rc::ShimRequest(d, "kill 9", &error));
+  int status = 0;
+  REQUIRE(waitpid(shim, &status, 0) == shim);
+  reaper.pid = 0;
+  CHECK(WIFEXITED(status));
+  shutdown(a, SHUT_RDWR);
+  writer.join();
+  close(a);
+}
