@@ -364,7 +364,7 @@ int Shim::Run() {
     add(out_);
     add(err_);
     add(pty_);
-    add(in_);
+    add(pending_len_ ? -1 : in_);
     // While input is pending: its target, for room; no client's input.
     add(pending_len_ ? (c_.pty_fd >= 0 ? pty_ : stdin_) : -1, POLLOUT);
     // An attached client whose input ended is watched for its hang-up only.
@@ -386,12 +386,13 @@ int Shim::Run() {
     if (fds[4].revents) Pump(&pty_, LogStream::kStdout, &tee_out_);
     if (fds[6].revents) FlushPending();
     if (fds[5].revents) {
-      ssize_t got = read(in_, buf_, sizeof(buf_));
+      // The foreground caller's keys take the same way as an attach's.
+      ssize_t got = read(in_, pending_, sizeof(pending_));
       if (got <= 0) {
         in_ = -1;
       } else if (c_.pty_fd >= 0 && pty_ >= 0) {
-        int fd = pty_;
-        Tee(&fd, buf_, got);
+        pending_len_ = static_cast<size_t>(got);
+        FlushPending();
       }
     }
     for (int i = nclients_ - 1; i >= 0; i--) {
