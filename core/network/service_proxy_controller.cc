@@ -8,7 +8,6 @@ namespace kubit::network {
 
 using client::Json;
 using client::ObjectPtr;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -22,7 +21,10 @@ ServiceProxyController::ServiceProxyController(client::Client* client, ServicePr
     : opts_(std::move(options)),
       informers_(client, [this](const std::string& m) { Log(true, "service proxy: informer: " + m); }),
       services_(informers_.For(kServices)),
-      slices_(informers_.For(kEndpointSlices)) {
+      slices_(informers_.For(kEndpointSlices)),
+      loop_({opts_.debounce, opts_.min_sync_period, opts_.check_period},
+            {[this](std::chrono::milliseconds t) { return informers_.WaitForSync(t); },
+             [this] { return TablePresent(); }, [this] { return Sync(); }}) {
   slices_->AddIndex(kServiceNameIndex, [](const Json& s) -> std::vector<std::string> {
     const Json& m = s["metadata"];
     if (!m.contains("labels") || !m["labels"].is_object()) return {};
@@ -31,9 +33,9 @@ ServiceProxyController::ServiceProxyController(client::Client* client, ServicePr
     return {m.value("namespace", "") + "/" + svc};
   });
   client::EventHandlers h;
-  h.on_add = [this](const ObjectPtr&) { Changed(); };
-  h.on_update = [this](const ObjectPtr&, const ObjectPtr&) { Changed(); };
-  h.on_delete = [this](const ObjectPtr&, bool) { Changed(); };
+  h.on_add = [this](const ObjectPtr&) { loop_.Changed(); };
+  h.on_update = [this](const ObjectPtr&, const ObjectPtr&) { loop_.Changed(); };
+  h.on_delete = [this](const ObjectPtr&, bool) { loop_.Changed(); };
   services_->AddHandler(h);
   slices_->AddHandler(h);
 }
@@ -47,7 +49,7 @@ void ServiceProxyController::Log(bool error, const std::string& message) {
 bool ServiceProxyController::Start(std::string* error) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (started_) return true;
+    if (started_ || stopped_) return true;
   }
   net::ServiceProxyOptions o;
   o.data_dir = opts_.data_dir;
@@ -60,64 +62,33 @@ bool ServiceProxyController::Start(std::string* error) {
     started_ = true;
   }
   informers_.Start();
-  thread_ = std::thread([this] { Run(); });
+  loop_.Start();
   return true;
 }
 
 void ServiceProxyController::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return;
-    stop_ = true;
+    if (stopped_) return;
+    stopped_ = true;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
   informers_.Stop();
 }
 
-void ServiceProxyController::Changed() {
-  std::lock_guard<std::mutex> lock(mu_);
-  dirty_ = true;
-  cv_.notify_all();
+bool ServiceProxyController::TablePresent() {
+  bool present = false;
+  std::string error;
+  if (!proxy_->TablePresent(&present, &error)) {
+    Log(true, "service proxy: " + error);
+    return true;  // looked for again at the next check
+  }
+  if (!present)
+    Log(true, "service proxy: table " + net::ServiceNftTableName(opts_.data_dir) + " is gone; programming it again");
+  return present;
 }
 
-void ServiceProxyController::Run() {
-  while (!informers_.WaitForSync(std::chrono::milliseconds(500))) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return;
-  }
-  Clock::time_point last_sync = Clock::now() - opts_.min_sync_period;
-  for (;;) {
-    bool dirty;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, opts_.check_period, [&] { return dirty_ || stop_; });
-      if (stop_) return;
-      dirty = dirty_;
-      if (dirty) {
-        // Gathers the burst one change brings, and keeps syncs apart.
-        Clock::time_point at = std::max(Clock::now() + opts_.debounce, last_sync + opts_.min_sync_period);
-        cv_.wait_until(lock, at, [&] { return stop_; });
-        if (stop_) return;
-        dirty_ = false;
-      }
-    }
-    if (!dirty) {
-      bool present = false;
-      std::string error;
-      if (!proxy_->TablePresent(&present, &error)) {
-        Log(true, "service proxy: " + error);
-        continue;
-      }
-      if (present) continue;
-      Log(true, "service proxy: table " + net::ServiceNftTableName(opts_.data_dir) + " is gone; programming it again");
-    }
-    last_sync = Clock::now();
-    Sync();
-  }
-}
-
-void ServiceProxyController::Sync() {
+bool ServiceProxyController::Sync() {
   std::vector<net::ServicePortEntry> ports = ServicePortsFor(
       services_->List(),
       [this](const std::string& ns, const std::string& name) { return slices_->ByIndex(kServiceNameIndex, ns + "/" + name); },
@@ -126,15 +97,13 @@ void ServiceProxyController::Sync() {
   if (!proxy_->Sync(ports, &error)) {
     if (error != last_error_) Log(true, "service proxy: " + error + " (retrying)");
     last_error_ = error;
-    // Tried again after min_sync_period.
-    std::lock_guard<std::mutex> lock(mu_);
-    dirty_ = true;
-    return;
+    return false;  // tried again after min_sync_period
   }
   if (!last_error_.empty() || ports.size() != last_count_)
     Log(false, "service proxy: " + std::to_string(ports.size()) + " service ports programmed");
   last_error_.clear();
   last_count_ = ports.size();
+  return true;
 }
 
 }  // namespace kubit::network

@@ -10,15 +10,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "core/client/client.h"
 #include "core/client/informer.h"
+#include "core/network/resync_loop.h"
 #include "net/service_proxy.h"
 
 namespace kubit::network {
@@ -46,9 +45,8 @@ class ServiceProxyController {
   void Stop();
 
  private:
-  void Run();
-  void Changed();
-  void Sync();
+  bool TablePresent();
+  bool Sync();
   void Log(bool error, const std::string& message);
 
   ServiceProxyControllerOptions opts_;
@@ -61,10 +59,9 @@ class ServiceProxyController {
   std::string last_error_;
   size_t last_count_ = SIZE_MAX;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool dirty_ = true, stop_ = false, started_ = false;
-  std::thread thread_;
+  std::mutex mu_;  // started_, stopped_
+  bool started_ = false, stopped_ = false;
+  ResyncLoop loop_;
 };
 
 }  // namespace kubit::network
