@@ -2,26 +2,14 @@
 
 #include <cstdio>
 
+#include "core/controllers/json_fields.h"
+
 namespace kubit::controllers {
 namespace {
 
-const Json& Field(const Json& obj, const char* name) {
-  static const Json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(name);
-  return it == obj.end() ? kNull : *it;
-}
-
-const Json& Array(const Json& obj, const char* name) {
-  static const Json kEmpty = Json::array();
-  const Json& v = Field(obj, name);
-  return v.is_array() ? v : kEmpty;
-}
-
-std::string Str(const Json& obj, const char* name) {
-  const Json& v = Field(obj, name);
-  return v.is_string() ? v.get<std::string>() : "";
-}
+using fields::Array;
+using fields::Field;
+using fields::Str;
 
 // The container (regular first, as upstream) that terminated with a
 // non-zero code matching one onExitCodes requirement.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/controllers/json_fields.h"
 #include "core/controllers/pv_binder_match.h"
 
 namespace kubit::controllers {
@@ -19,22 +20,16 @@ const client::Resource kClasses{"storage.k8s.io", "v1", "storageclasses"};
 const client::Resource kPods{"", "v1", "pods"};
 constexpr const char* kClaimIndex = "claims";  // pods by "<ns>/<claim>"
 
-const Json& Field(const Json& o, const char* key) {
-  static const Json null;
-  return o.is_object() && o.contains(key) ? o[key] : null;
-}
+using fields::Annotation;
+using fields::Deleting;
+using fields::Field;
+using fields::Name;
+using fields::Ns;
+using fields::Str;
+using fields::Uid;
 
-std::string Str(const Json& o, const char* key) {
-  const Json& v = Field(o, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
-std::string Annotation(const Json& o, const char* key) { return Str(Field(Field(o, "metadata"), "annotations"), key); }
-std::string Name(const Json& o) { return Str(Field(o, "metadata"), "name"); }
-std::string Ns(const Json& o) { return Str(Field(o, "metadata"), "namespace"); }
-std::string Uid(const Json& o) { return Str(Field(o, "metadata"), "uid"); }
 std::string Phase(const Json& o) { return Str(Field(o, "status"), "phase"); }
-bool Deleting(const Json& o) { return !Field(Field(o, "metadata"), "deletionTimestamp").is_null(); }
 
 bool HasFinalizer(const Json& o, const std::string& f) {
   const Json& list = Field(Field(o, "metadata"), "finalizers");

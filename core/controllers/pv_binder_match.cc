@@ -4,6 +4,7 @@
 
 #include "core/api/defaults_quantity.h"
 #include "core/api/selectors.h"
+#include "core/controllers/json_fields.h"
 
 namespace kubit::controllers {
 
@@ -11,17 +12,11 @@ using Json = nlohmann::json;
 
 namespace {
 
-const Json& Field(const Json& o, const char* key) {
-  static const Json null;
-  return o.is_object() && o.contains(key) ? o[key] : null;
-}
+using fields::Deleting;
+using fields::Field;
+using fields::Str;
 
-std::string Str(const Json& o, const char* key) {
-  const Json& v = Field(o, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
-bool Deleting(const Json& o) { return !Field(Field(o, "metadata"), "deletionTimestamp").is_null(); }
 
 std::string ModeOf(const Json& spec) {
   std::string m = Str(spec, "volumeMode");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/controllers/ingress_status_controller.h"
+#include "core/controllers/json_fields.h"
 
 namespace kubit::controllers {
 
@@ -14,10 +15,7 @@ namespace {
 const client::Resource kServices{"", "v1", "services"};
 const client::Resource kNodes{"", "v1", "nodes"};
 
-const Json& Field(const Json& o, const char* key) {
-  static const Json null;
-  return o.is_object() && o.contains(key) ? o[key] : null;
-}
+using fields::Field;
 
 // What ServiceLB shows of a node: its Ready condition and addresses.
 Json NodeView(const Json& node) {
