@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/scheduler/framework.h"
@@ -87,6 +88,10 @@ struct SpreadScoreState {
   std::vector<std::map<std::string, int64_t>> counts;  // per constraint, non-hostname keys
   std::vector<double> weights;                         // log(domains + 2)
   std::set<std::string> ignored_nodes;                 // lack a required topology label
+  // Under the system defaults both constraints share one selector: the
+  // matching pods PreScore counted on a node, kept for Score's hostname
+  // constraint instead of counting them again.
+  std::unordered_map<const NodeInfo*, int64_t> matching;
 };
 bool PreScorePodTopologySpread(const CycleState& state, const PodInfo& pod, const Snapshot& snapshot,
                                const std::vector<const NodeInfo*>& feasible, SpreadScoreState* out);

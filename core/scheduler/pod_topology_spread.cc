@@ -144,7 +144,9 @@ bool PreScorePodTopologySpread(const CycleState& state, const PodInfo& pod, cons
       node->Label(c.topology_key, &value);
       auto it = s->counts[i].find(value);
       if (it == s->counts[i].end() || c.topology_key == kHostname) continue;
-      it->second += CountMatching(*node, c.selector, pod.ns);
+      const int64_t matching = CountMatching(*node, c.selector, pod.ns);
+      it->second += matching;
+      if (system_default) s->matching[node.get()] = matching;
     }
   }
   return true;
@@ -159,7 +161,8 @@ int64_t ScorePodTopologySpread(const SpreadScoreState& s, const PodInfo& pod, co
     if (!node.Label(c.topology_key, &value)) continue;
     int64_t count = 0;
     if (c.topology_key == kHostname) {
-      count = CountMatching(node, c.selector, pod.ns);
+      auto memo = s.matching.find(&node);
+      count = memo != s.matching.end() ? memo->second : CountMatching(node, c.selector, pod.ns);
     } else if (auto it = s.counts[i].find(value); it != s.counts[i].end()) {
       count = it->second;
     }

@@ -3,6 +3,8 @@
 // exact strings.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "core/scheduler/plugins.h"
 #include "test/unit/scheduler_test_objects.h"
 
@@ -452,6 +454,16 @@ TEST_CASE("scheduler scores: ScheduleAnyway spreading and the system defaults fo
   CHECK(s.constraints[0].max_skew == 3);
   CHECK(s.constraints[1].max_skew == 5);
   scores = {ScorePodTopologySpread(s, *plain, *feasible[0]), ScorePodTopologySpread(s, *plain, *feasible[1])};
+  // Upstream's raw score: matching pods times log(domains + 2), plus
+  // maxSkew - 1, per constraint; a1 holds 2 web pods in its node and zone.
+  CHECK(scores[0] == std::llround(2 * std::log(4.0) + 2 + 2 * std::log(4.0) + 4));
+  CHECK(scores[1] == 6);
+  // The zone pass counted each node's pods once; Score's hostname
+  // constraint took them from there, and counts a node it lacks itself.
+  CHECK(s.matching.at(snap.Find("a1")) == 2);
+  CHECK(s.matching.at(snap.Find("b1")) == 0);
+  s.matching.clear();
+  CHECK(ScorePodTopologySpread(s, *plain, *feasible[0]) == scores[0]);
   NormalizePodTopologySpread(s, feasible, &scores);
   CHECK(scores[0] < scores[1]);
 }
