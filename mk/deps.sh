@@ -81,7 +81,9 @@ SRC
 sysroot() {
   arch=$1
   root=$BUILD/sysroot/$arch
-  [ -f "$root/.done" ] && return 0
+  # .done holds the package list it was made from: a list that grew since
+  # (libseccomp, zstd) fetches again.
+  [ -f "$root/.done" ] && [ "$(cat "$root/.done")" = "$SYSROOT_PKGS" ] && return 0
   mkdir -p "$BUILD/apt-$arch/lists/partial" "$BUILD/apt-$arch/archives/partial" "$root"
   state=$(cd "$BUILD/apt-$arch" && pwd)
   opts="-o APT::Architecture=$arch -o APT::Architectures::=$arch \
@@ -92,7 +94,7 @@ sysroot() {
   apt-get $opts update -qq || log "some $arch package lists failed; going on with the rest"
   (cd "$state/archives" && apt-get $opts download $SYSROOT_PKGS)
   for deb in "$state"/archives/*.deb; do dpkg-deb -x "$deb" "$root"; done
-  touch "$root/.done"
+  printf '%s' "$SYSROOT_PKGS" >"$root/.done"
 }
 
 case "${1:-native}" in
